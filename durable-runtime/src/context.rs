@@ -1,0 +1,87 @@
+//! [`DurableContext`], the handle a workflow uses to run durable operations.
+
+use crate::engine::ids::{Namespace, OpId};
+use crate::engine::Execution;
+use crate::ops::child::ChildContext;
+use crate::ops::step::{Step, StepContext};
+use crate::ops::wait::Wait;
+use crate::error::Error;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The handle of a running workflow. Every durable operation starts from it.
+///
+/// Operations are identified by the order in which they are *created* within their context, so
+/// creating them must be deterministic: the same code path on every replay. Cloning the context is
+/// cheap and clones share the same id sequence.
+#[derive(Clone)]
+pub struct DurableContext {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) ns: Arc<Namespace>,
+}
+
+impl fmt::Debug for DurableContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DurableContext")
+            .field("execution_arn", &self.exec.arn)
+            .field("context_id", &self.ns.owner().map(|o| &*o.id))
+            .finish()
+    }
+}
+
+impl DurableContext {
+    pub(crate) fn root(exec: Arc<Execution>) -> Self {
+        Self { exec, ns: Arc::new(Namespace::root()) }
+    }
+
+    pub(crate) fn child(&self, owner: OpId) -> Self {
+        Self { exec: self.exec.clone(), ns: Arc::new(Namespace::child_of(owner)) }
+    }
+
+    /// Claims the next operation id of this context.
+    pub(crate) fn next_id(&self) -> OpId {
+        self.ns.next()
+    }
+
+    /// The ARN of the running execution.
+    pub fn execution_arn(&self) -> &str {
+        &self.exec.arn
+    }
+
+    /// A checkpointed step: `body` runs until one attempt succeeds or the retry strategy gives up,
+    /// and its outcome is recorded. Once recorded, replay returns it without running `body` again.
+    ///
+    /// The returned builder sets the name, retry strategy and semantics; await it for the result.
+    pub fn step<F, Fut, T, E>(&self, body: F) -> Step<F>
+    where
+        F: FnOnce(StepContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        Step::new(self, body)
+    }
+
+    /// A durable wait: the invocation suspends and the service re-invokes the workflow once `duration`
+    /// has passed. The duration is rounded up to whole seconds and must be between 1 second and
+    /// 366 days.
+    pub fn wait(&self, duration: Duration) -> Wait {
+        Wait::new(self, duration)
+    }
+
+    /// Runs `body` in a child context: its operations get their own namespace under one CONTEXT
+    /// operation, and once the child's result is recorded, replay returns it without running `body`.
+    pub fn run_in_child_context<F, Fut, T, E>(&self, body: F) -> ChildContext<F>
+    where
+        F: FnOnce(DurableContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        ChildContext::new(self, body)
+    }
+}

@@ -1,0 +1,103 @@
+//! Operation ids.
+//!
+//! Every context owns a counter starting at 1. An operation claims the next value when it is created
+//! (before it is awaited), which gives it a positional path: `"3"` at the root, `"2-1"` for the first
+//! operation inside the context created at root position 2, `"2-1-4"` deeper down. The wire `Id` is the
+//! lowercase hex SHA-256 of that path, so ids are always 64 characters whatever the depth, stable across
+//! replays, and the same as the official Rust SDK computes for the same tree. `ParentId` is the wire id of
+//! the enclosing context operation (absent at the root).
+
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// The identity of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpId {
+    /// Positional path, e.g. `2-1`.
+    pub(crate) positional: Arc<str>,
+    /// Wire id: hex SHA-256 of the positional path.
+    pub(crate) id: Arc<str>,
+    /// Wire id of the enclosing context operation.
+    pub(crate) parent_id: Option<Arc<str>>,
+}
+
+/// The id space of one context.
+#[derive(Debug)]
+pub(crate) struct Namespace {
+    prefix: Option<OpId>,
+    counter: AtomicU32,
+}
+
+impl Namespace {
+    /// The root namespace of an execution.
+    pub(crate) fn root() -> Self {
+        Self { prefix: None, counter: AtomicU32::new(0) }
+    }
+
+    /// The namespace of the children of `owner`.
+    pub(crate) fn child_of(owner: OpId) -> Self {
+        Self { prefix: Some(owner), counter: AtomicU32::new(0) }
+    }
+
+    /// The context operation owning this namespace, `None` at the root.
+    pub(crate) fn owner(&self) -> Option<&OpId> {
+        self.prefix.as_ref()
+    }
+
+    /// Claims the next position.
+    pub(crate) fn next(&self) -> OpId {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let positional: Arc<str> = match &self.prefix {
+            Some(owner) => format!("{}-{n}", owner.positional).into(),
+            None => n.to_string().into(),
+        };
+        OpId {
+            id: hash_id(&positional).into(),
+            positional,
+            parent_id: self.prefix.as_ref().map(|owner| owner.id.clone()),
+        }
+    }
+}
+
+/// Lowercase hex SHA-256 of `positional`.
+pub(crate) fn hash_id(positional: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(positional.as_bytes());
+    let mut out = String::with_capacity(64);
+    for byte in digest.iter() {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers_match_the_protocol_examples() {
+        assert_eq!(hash_id("1"), "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b");
+        assert_eq!(hash_id("2"), "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35");
+        assert_eq!(hash_id("2-1"), "e2433ac3278279ac90b51abed3d4dd9057d9e1f66541ad9cdfd13762a30e5a43");
+        assert_eq!(hash_id("2-1-1"), "576273333f55124ccde55a1e9fef70d887c09fd80f7dd277c79e4398ee838120");
+    }
+
+    #[test]
+    fn namespaces_nest_positions_and_parents() {
+        let root = Namespace::root();
+        let first = root.next();
+        let second = root.next();
+        assert_eq!(&*first.positional, "1");
+        assert_eq!(&*second.positional, "2");
+        assert_eq!(first.parent_id, None);
+        let child = Namespace::child_of(second.clone());
+        let inner = child.next();
+        assert_eq!(&*inner.positional, "2-1");
+        assert_eq!(inner.parent_id.as_deref(), Some(&*second.id));
+        let deeper = Namespace::child_of(inner.clone()).next();
+        assert_eq!(&*deeper.positional, "2-1-1");
+        assert!(deeper.id.len() <= 64);
+    }
+}

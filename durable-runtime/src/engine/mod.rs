@@ -1,0 +1,332 @@
+//! The replay engine: the merged execution state of one invocation, the checkpoint queue, and the
+//! bookkeeping that tells the driver when user code can make no more progress.
+//!
+//! Everything lives behind one mutex that is never held across an `.await`. Operations look their
+//! record up by id, queue updates, wait for updates to become durable, and park when the service has to
+//! act before they can go on (a timer, a retry delay, a callback).
+
+pub(crate) mod ids;
+
+use crate::checkpoint::batch::{Batch, Queue};
+use crate::checkpoint::{CheckpointClient, CheckpointError, ErrorClass};
+use crate::error::{DurableError, ErrorKind};
+use crate::protocol::{Operation, OperationSubType, OperationType, OperationUpdate};
+use ids::OpId;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+/// The state of one invocation of one execution.
+pub(crate) struct Execution {
+    pub(crate) arn: String,
+    pub(crate) client: Arc<dyn CheckpointClient>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    ops: HashMap<String, Operation>,
+    queue: Queue,
+    token: Option<String>,
+    /// Every update with a sequence number below this is durable.
+    durable_seq: u64,
+    in_flight: bool,
+    /// A failed checkpoint call; latched, nothing more is sent.
+    failure: Option<CheckpointError>,
+    /// A failure that ends the execution whatever user code does (nondeterminism, ...).
+    fatal: Option<DurableError>,
+    /// Step bodies running right now.
+    busy: usize,
+    /// Operations waiting for the service (suspension points).
+    parked: usize,
+    waiters: Vec<Waker>,
+    driver: Option<Waker>,
+}
+
+/// What the recorded operation at a position looks like, for the nondeterminism check.
+pub(crate) struct Expected<'a> {
+    pub(crate) op_type: OperationType,
+    pub(crate) sub_type: OperationSubType,
+    pub(crate) name: Option<&'a str>,
+}
+
+impl Execution {
+    pub(crate) fn new(
+        arn: String,
+        token: String,
+        operations: impl IntoIterator<Item = Operation>,
+        client: Arc<dyn CheckpointClient>,
+    ) -> Self {
+        let ops = operations.into_iter().map(|op| (op.id.clone(), op)).collect();
+        Self {
+            arn,
+            client,
+            inner: Mutex::new(Inner {
+                ops,
+                queue: Queue::default(),
+                token: Some(token),
+                durable_seq: 0,
+                in_flight: false,
+                failure: None,
+                fatal: None,
+                busy: 0,
+                parked: 0,
+                waiters: Vec::new(),
+                driver: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means a panic elsewhere; the state itself stays consistent because every
+        // critical section is a handful of field updates.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Looks the record at `id` up, checks it against what the code expects there, and hands it to `f`.
+    ///
+    /// A mismatch (type, subtype or name) is fatal: the execution fails with a nondeterminism error
+    /// naming both operations, and `None` is returned for the caller to stop (see [`Self::halt`]).
+    pub(crate) fn with_record<R>(
+        &self,
+        op: &OpId,
+        expected: &Expected<'_>,
+        f: impl FnOnce(Option<&Operation>) -> R,
+    ) -> Option<R> {
+        let mut inner = self.lock();
+        let record = inner.ops.get(&*op.id);
+        if let Some(record) = record {
+            if let Some(mismatch) = mismatch(record, expected) {
+                let error = DurableError::new(
+                    ErrorKind::NonDeterministic,
+                    format!(
+                        "operation at position {} was recorded as {mismatch} but the code now runs {}; \
+                         the workflow changed in a way that breaks replay",
+                        op.positional,
+                        describe(&expected.op_type, Some(&expected.sub_type), expected.name),
+                    ),
+                );
+                inner.set_fatal(error);
+                return None;
+            }
+        }
+        Some(f(record))
+    }
+
+    /// Reads the record at `id` without checks.
+    pub(crate) fn read<R>(&self, id: &str, f: impl FnOnce(Option<&Operation>) -> R) -> R {
+        f(self.lock().ops.get(id))
+    }
+
+    /// Queues an update and returns its sequence number.
+    pub(crate) fn enqueue(&self, update: OperationUpdate) -> u64 {
+        let mut inner = self.lock();
+        let seq = inner.queue.push(update);
+        if let Some(waker) = inner.driver.take() {
+            waker.wake();
+        }
+        seq
+    }
+
+    /// Resolves once the update numbered `seq` is durable. Never resolves if checkpointing failed: the
+    /// driver ends the invocation instead, so user code never sees an outcome the service did not record.
+    pub(crate) fn durable(self: &Arc<Self>, seq: u64) -> Durable {
+        Durable { exec: self.clone(), seq }
+    }
+
+    /// Ends the execution with `error` whatever user code does next, and returns a future that never
+    /// resolves, for the operation that detected it.
+    pub(crate) fn halt(&self, error: DurableError) -> Halted {
+        self.lock().set_fatal(error);
+        Halted
+    }
+
+    /// A future that never resolves and counts as a suspension point while it is alive.
+    pub(crate) fn park(self: &Arc<Self>) -> Parked {
+        Parked { exec: self.clone(), counted: false }
+    }
+
+    /// Marks a step body as running until the guard is dropped.
+    pub(crate) fn busy(self: &Arc<Self>) -> Busy {
+        let mut inner = self.lock();
+        inner.busy += 1;
+        Busy { exec: self.clone() }
+    }
+
+    /// The latched fatal error, if any.
+    pub(crate) fn fatal(&self) -> Option<DurableError> {
+        self.lock().fatal.clone()
+    }
+
+    /// The latched checkpoint failure, if any.
+    pub(crate) fn failure(&self) -> Option<CheckpointError> {
+        self.lock().failure.clone()
+    }
+
+    /// Registers the driver's waker.
+    pub(crate) fn set_driver(&self, waker: &Waker) {
+        let mut inner = self.lock();
+        match &inner.driver {
+            Some(w) if w.will_wake(waker) => {}
+            _ => inner.driver = Some(waker.clone()),
+        }
+    }
+
+    /// True when nothing is queued or in flight.
+    pub(crate) fn flushed(&self) -> bool {
+        let inner = self.lock();
+        inner.queue.is_empty() && !inner.in_flight
+    }
+
+    /// True when user code can make no progress until the service acts: everything is flushed, no step
+    /// body runs, and at least one operation waits for the service.
+    pub(crate) fn suspendable(&self) -> bool {
+        let inner = self.lock();
+        inner.queue.is_empty() && !inner.in_flight && inner.busy == 0 && inner.parked > 0
+    }
+
+    /// Takes the next request to send, with the token to send it with. `None` when nothing is queued,
+    /// a request is already in flight, or checkpointing has failed.
+    pub(crate) fn next_request(&self) -> Option<(Batch, String)> {
+        let mut inner = self.lock();
+        if inner.in_flight || inner.failure.is_some() || inner.queue.is_empty() {
+            return None;
+        }
+        let Some(token) = inner.token.clone() else {
+            inner.failure = Some(CheckpointError::new(
+                ErrorClass::Fatal,
+                None,
+                None,
+                "the service issued no checkpoint token: the execution has already ended",
+            ));
+            return None;
+        };
+        let batch = inner.queue.take_batch()?;
+        inner.in_flight = true;
+        Some((batch, token))
+    }
+
+    /// Applies the outcome of the request that ended at `end_seq`.
+    pub(crate) fn complete_request(&self, end_seq: u64, outcome: Result<(Option<String>, Vec<Operation>), CheckpointError>) {
+        let mut inner = self.lock();
+        inner.in_flight = false;
+        match outcome {
+            Ok((token, operations)) => {
+                inner.token = token;
+                for op in operations {
+                    inner.ops.insert(op.id.clone(), op);
+                }
+                inner.durable_seq = end_seq;
+            }
+            Err(error) => inner.failure = Some(error),
+        }
+        for waker in inner.waiters.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+impl Inner {
+    fn set_fatal(&mut self, error: DurableError) {
+        if self.fatal.is_none() {
+            self.fatal = Some(error);
+        }
+        if let Some(waker) = self.driver.take() {
+            waker.wake();
+        }
+    }
+}
+
+fn mismatch(record: &Operation, expected: &Expected<'_>) -> Option<String> {
+    let record_name = record.name.as_deref().filter(|n| !n.is_empty());
+    let expected_name = expected.name.filter(|n| !n.is_empty());
+    let sub_type_differs = record.sub_type.as_ref().is_some_and(|s| *s != expected.sub_type);
+    if record.op_type != expected.op_type || sub_type_differs || record_name != expected_name {
+        Some(describe(&record.op_type, record.sub_type.as_ref(), record_name))
+    } else {
+        None
+    }
+}
+
+fn describe(op_type: &OperationType, sub_type: Option<&OperationSubType>, name: Option<&str>) -> String {
+    let mut text = op_type.to_string();
+    if let Some(sub_type) = sub_type {
+        text.push('/');
+        text.push_str(sub_type.as_str());
+    }
+    match name {
+        Some(name) => text.push_str(&format!(" `{name}`")),
+        None => text.push_str(" (unnamed)"),
+    }
+    text
+}
+
+/// See [`Execution::durable`].
+pub(crate) struct Durable {
+    exec: Arc<Execution>,
+    seq: u64,
+}
+
+impl Future for Durable {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.exec.lock();
+        if inner.failure.is_none() && inner.durable_seq > self.seq {
+            return Poll::Ready(());
+        }
+        inner.waiters.push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// See [`Execution::halt`].
+pub(crate) struct Halted;
+
+impl Future for Halted {
+    type Output = std::convert::Infallible;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+/// See [`Execution::park`].
+pub(crate) struct Parked {
+    exec: Arc<Execution>,
+    counted: bool,
+}
+
+impl Future for Parked {
+    type Output = std::convert::Infallible;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.counted {
+            self.counted = true;
+            self.exec.lock().parked += 1;
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Parked {
+    fn drop(&mut self) {
+        if self.counted {
+            let mut inner = self.exec.lock();
+            inner.parked = inner.parked.saturating_sub(1);
+        }
+    }
+}
+
+/// See [`Execution::busy`].
+pub(crate) struct Busy {
+    exec: Arc<Execution>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut inner = self.exec.lock();
+        inner.busy = inner.busy.saturating_sub(1);
+    }
+}

@@ -1,0 +1,295 @@
+//! One invocation: parse the envelope, load the state, drive the handler and the checkpoint queue
+//! together, and answer with an envelope. Shared by the Lambda entry point and the test runner.
+
+use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError};
+use crate::context::DurableContext;
+use crate::engine::Execution;
+use crate::error::{DurableError, Error, ErrorKind};
+use crate::protocol::{
+    CheckpointRequest, ErrorObject, InvocationInput, InvocationOutput, Operation, OperationAction, OperationType,
+    OperationUpdate, Timestamp,
+};
+use std::task::Poll;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A durable workflow handler: an async function of a [`DurableContext`] and the user's input.
+///
+/// Implemented for every `Fn(DurableContext, I) -> impl Future<Output = Result<O, E>>` with
+/// `E: Into<Error>`; `#[durable_workflow]` functions are such functions.
+pub trait Handler<I, O>: Send + Sync + 'static {
+    /// Runs the workflow body.
+    fn call(&self, ctx: DurableContext, input: I) -> BoxFuture<Result<O, Error>>;
+}
+
+impl<F, Fut, I, O, E> Handler<I, O> for F
+where
+    F: Fn(DurableContext, I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    fn call(&self, ctx: DurableContext, input: I) -> BoxFuture<Result<O, Error>> {
+        let fut = self(ctx, input);
+        Box::pin(async move { fut.await.map_err(|e| -> Error { Box::new(crate::error::into_recorded(e, crate::error::ErrorKind::HandlerFailed)) }) })
+    }
+}
+
+/// Why an invocation could not produce an envelope. The Lambda entry point reports it as an
+/// invocation error, which makes the service retry the invocation.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InvocationError {
+    /// The event is not a valid durable-execution envelope.
+    Envelope(String),
+    /// A checkpoint or state call failed in a way a retry can fix.
+    Checkpoint(CheckpointError),
+}
+
+impl fmt::Display for InvocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Envelope(msg) => write!(f, "invalid durable-execution envelope: {msg}"),
+            Self::Checkpoint(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for InvocationError {}
+
+/// Options of the runtime.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {}
+
+/// Largest result returned inline in the envelope (Lambda's 6 MB response limit, less room for the
+/// envelope). Larger results are checkpointed on the EXECUTION operation instead.
+pub const MAX_INLINE_RESULT_BYTES: usize = 6 * 1024 * 1024 - 50;
+
+/// Runs one invocation of `handler` for the envelope `event`, talking to `client`, and returns the
+/// output envelope as JSON.
+///
+/// `Err` means the invocation itself failed and should be retried by the service (a malformed
+/// envelope, or a checkpoint failure that a retry can fix); failures of the execution are `Ok` FAILED
+/// envelopes.
+pub async fn invoke<H, I, O>(
+    handler: &H,
+    event: serde_json::Value,
+    client: Arc<dyn CheckpointClient>,
+    options: &Options,
+) -> Result<serde_json::Value, InvocationError>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    let _ = options;
+    let envelope: InvocationInput =
+        serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
+    let operations = load_operations(&envelope, client.as_ref()).await?;
+    let input = find_input(&operations)?;
+    let exec = Arc::new(Execution::new(
+        envelope.durable_execution_arn,
+        envelope.checkpoint_token,
+        operations.into_iter().filter(|op| op.op_type != OperationType::Execution),
+        client,
+    ));
+    let output = match serde_json::from_str::<I>(input.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("null")) {
+        Err(e) => InvocationOutput::failed(
+            DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the execution input: {e}"))
+                .to_object(),
+        ),
+        Ok(input) => {
+            let ctx = DurableContext::root(exec.clone());
+            let body = handler.call(ctx, input);
+            drive(exec.clone(), body).await?
+        }
+    };
+    serde_json::to_value(output).map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
+}
+
+/// Reads every page of the initial state and validates the operation types.
+async fn load_operations(envelope: &InvocationInput, client: &dyn CheckpointClient) -> Result<Vec<Operation>, InvocationError> {
+    let mut operations = envelope.initial_execution_state.operations.clone();
+    let mut marker = envelope.initial_execution_state.next_page().map(str::to_owned);
+    while let Some(m) = marker {
+        let page = client
+            .get_state(&envelope.durable_execution_arn, &envelope.checkpoint_token, Some(&m))
+            .await
+            .map_err(InvocationError::Checkpoint)?;
+        marker = page.next_page().map(str::to_owned);
+        operations.extend(page.operations);
+    }
+    if let Some(op) = operations.iter().find(|op| op.op_type.is_unknown()) {
+        return Err(InvocationError::Envelope(format!(
+            "operation `{}` has unknown Type `{}`; expected one of EXECUTION, CONTEXT, STEP, WAIT, CALLBACK, CHAINED_INVOKE",
+            op.id, op.op_type
+        )));
+    }
+    Ok(operations)
+}
+
+/// The user's input: `ExecutionDetails.InputPayload` of the EXECUTION operation.
+fn find_input(operations: &[Operation]) -> Result<Option<String>, InvocationError> {
+    let execution = operations.iter().find(|op| op.op_type == OperationType::Execution).ok_or_else(|| {
+        InvocationError::Envelope("the execution state has no EXECUTION operation, so there is no input".to_owned())
+    })?;
+    Ok(execution.execution_details.as_ref().and_then(|d| d.input_payload.clone()))
+}
+
+enum Outcome<O> {
+    Finished(Result<O, Error>),
+    Suspended,
+    Halted(DurableError),
+}
+
+/// Polls the handler and the checkpoint queue in one task until the handler finishes, the execution
+/// must suspend, or something fatal happened; then flushes and builds the envelope.
+async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Error>>) -> Result<InvocationOutput, InvocationError> {
+    let mut body = Some(body);
+    let mut pump = Pump::default();
+    let outcome = std::future::poll_fn(|cx| {
+        exec.set_driver(cx.waker());
+        loop {
+            if let Some(error) = exec.fatal() {
+                return Poll::Ready(Outcome::Halted(error));
+            }
+            if exec.failure().is_some() {
+                return Poll::Ready(Outcome::Suspended);
+            }
+            if let Some(fut) = body.as_mut() {
+                if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                    body = None;
+                    return Poll::Ready(Outcome::Finished(result));
+                }
+            }
+            if exec.fatal().is_some() {
+                continue;
+            }
+            if pump.poll(&exec, cx) {
+                continue;
+            }
+            if exec.suspendable() {
+                return Poll::Ready(Outcome::Suspended);
+            }
+            return Poll::Pending;
+        }
+    })
+    .await;
+    // The handler may hold operations that count as parked; drop it before flushing.
+    drop(body);
+    let output = match outcome {
+        Outcome::Suspended => InvocationOutput::pending(),
+        Outcome::Halted(error) => InvocationOutput::failed(error.to_object()),
+        Outcome::Finished(Err(error)) => InvocationOutput::failed(handler_error_object(error)),
+        Outcome::Finished(Ok(value)) => match serde_json::to_string(&value) {
+            Err(e) => InvocationOutput::failed(
+                DurableError::new(ErrorKind::Serialization, format!("cannot serialize the workflow's result: {e}")).to_object(),
+            ),
+            Ok(result) if result.len() > MAX_INLINE_RESULT_BYTES => {
+                let mut update = OperationUpdate::new(
+                    format!("execution-result-{}", Timestamp::now().as_millis()),
+                    OperationType::Execution,
+                    OperationAction::Succeed,
+                );
+                update.payload = Some(result);
+                exec.enqueue(update);
+                InvocationOutput::succeeded(String::new())
+            }
+            Ok(result) => InvocationOutput::succeeded(result),
+        },
+    };
+    std::future::poll_fn(|cx| {
+        exec.set_driver(cx.waker());
+        while pump.poll(&exec, cx) {}
+        if exec.failure().is_some() || exec.flushed() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    match exec.failure() {
+        Some(error) if error.is_retryable() => Err(InvocationError::Checkpoint(error)),
+        Some(error) => Ok(InvocationOutput::failed(
+            DurableError::new(ErrorKind::CheckpointFailed, error.to_string()).to_object(),
+        )),
+        None => Ok(output),
+    }
+}
+
+fn handler_error_object(error: Error) -> ErrorObject {
+    match error.downcast::<DurableError>() {
+        Ok(durable) => durable.to_object(),
+        Err(other) => crate::error::error_object_of(other, ErrorKind::HandlerFailed.default_error_type()),
+    }
+}
+
+type RequestFuture = BoxFuture<Result<(Option<String>, Vec<Operation>), CheckpointError>>;
+
+/// Sends queued updates, one request at a time (a token is single-use).
+#[derive(Default)]
+struct Pump {
+    in_flight: Option<(u64, RequestFuture)>,
+}
+
+impl Pump {
+    /// Advances the in-flight request and starts the next one. True when a request completed, so the
+    /// handler should be polled again (an operation may be waiting for exactly that).
+    fn poll(&mut self, exec: &Arc<Execution>, cx: &mut std::task::Context<'_>) -> bool {
+        let mut completed = false;
+        loop {
+            if let Some((end_seq, fut)) = self.in_flight.as_mut() {
+                match fut.as_mut().poll(cx) {
+                    Poll::Pending => return completed,
+                    Poll::Ready(outcome) => {
+                        exec.complete_request(*end_seq, outcome);
+                        self.in_flight = None;
+                        completed = true;
+                    }
+                }
+            }
+            let Some((batch, token)) = exec.next_request() else { return completed };
+            let request = CheckpointRequest {
+                checkpoint_token: token,
+                client_token: Some(client_token()),
+                updates: batch.updates,
+            };
+            self.in_flight = Some((batch.end_seq, send(exec.client.clone(), exec.arn.clone(), request)));
+        }
+    }
+}
+
+/// One checkpoint call, followed by `GetDurableExecutionState` pages when the response was truncated.
+fn send(client: Arc<dyn CheckpointClient>, arn: String, request: CheckpointRequest) -> RequestFuture {
+    Box::pin(async move {
+        let response = client.checkpoint(&arn, request).await?;
+        let token = response.checkpoint_token;
+        let state = response.new_execution_state.unwrap_or_default();
+        let mut marker = state.next_page().map(str::to_owned);
+        let mut operations = state.operations;
+        while let (Some(m), Some(t)) = (marker.take(), token.as_deref()) {
+            let page = client.get_state(&arn, t, Some(&m)).await?;
+            marker = page.next_page().map(str::to_owned);
+            operations.extend(page.operations);
+        }
+        Ok((token, operations))
+    })
+}
+
+/// A fresh idempotency token in UUID v4 form, minted once per request and reused by every transport
+/// retry of that request.
+fn client_token() -> String {
+    let hi = fastrand::u64(..);
+    let lo = fastrand::u64(..);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0x0fff,
+        0x8000 | (lo >> 48) & 0x3fff,
+        lo & 0xffff_ffff_ffff
+    )
+}

@@ -1,0 +1,37 @@
+//! Durable operations. Each is a builder created from a [`DurableContext`](crate::DurableContext);
+//! awaiting it (it implements `IntoFuture`) runs the operation, or replays its recorded outcome.
+
+pub mod child;
+pub mod step;
+pub mod wait;
+
+use crate::error::{DurableError, ErrorKind};
+use serde::de::DeserializeOwned;
+
+/// Largest serialized result of a step, in bytes (256 KiB). Larger results fail the step.
+pub const MAX_STEP_RESULT_BYTES: usize = 256 * 1024;
+
+/// Largest serialized result a child context records inline (256 KiB). Larger results are rebuilt on
+/// replay by re-running the child's body over its recorded children (`ReplayChildren`).
+pub const MAX_CONTEXT_RESULT_BYTES: usize = 256 * 1024;
+
+/// Deserializes a recorded payload (absent means JSON `null`).
+pub(crate) fn decode<T: DeserializeOwned>(payload: Option<&str>, what: &str) -> Result<T, DurableError> {
+    serde_json::from_str(payload.unwrap_or("null")).map_err(|e| {
+        DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the recorded result of {what}: {e}"))
+    })
+}
+
+/// Serializes a result for recording.
+pub(crate) fn encode<T: serde::Serialize>(value: &T, what: &str) -> Result<String, DurableError> {
+    serde_json::to_string(value)
+        .map_err(|e| DurableError::new(ErrorKind::Serialization, format!("cannot serialize the result of {what}: {e}")))
+}
+
+/// `step `name`` / `step at position 3` for messages.
+pub(crate) fn label(kind: &str, name: Option<&str>, positional: &str) -> String {
+    match name {
+        Some(name) => format!("{kind} `{name}`"),
+        None => format!("{kind} at position {positional}"),
+    }
+}

@@ -1,0 +1,1 @@
+//! Compile-time and behaviour tests live in `tests/`.
