@@ -13,6 +13,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+tokio::task_local! {
+    /// The context of the workflow code being polled: set around the handler, each child context's
+    /// body, and every other scope that owns an id namespace.
+    static CURRENT: DurableContext;
+}
+
+/// Runs `fut` with `ctx` as the current context (see [`DurableContext::current`]).
+pub(crate) fn scoped<F: Future>(ctx: DurableContext, fut: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(ctx, fut)
+}
+
 /// The handle of a running workflow. Every durable operation starts from it.
 ///
 /// Operations are identified by the order in which they are *created* within their context, so
@@ -45,6 +56,13 @@ impl DurableContext {
     /// Claims the next operation id of this context.
     pub(crate) fn next_id(&self) -> OpId {
         self.ns.next()
+    }
+
+    /// The context of the workflow code being polled right now: the handler's root context, or the
+    /// context of the child context (sub-workflow, ...) whose body is running. `None` outside a durable
+    /// workflow. This is how a `#[durable_step]` binds to the context it is awaited in.
+    pub fn current() -> Option<DurableContext> {
+        CURRENT.try_with(Clone::clone).ok()
     }
 
     /// The ARN of the running execution.

@@ -13,7 +13,7 @@ use std::task::Poll;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
-use std::future::Future;
+use std::future::IntoFuture;
 use std::sync::Arc;
 
 /// A durable workflow handler: an async function of a [`DurableContext`] and the user's input.
@@ -28,12 +28,15 @@ pub trait Handler<I, O>: Send + Sync + 'static {
 impl<F, Fut, I, O, E> Handler<I, O> for F
 where
     F: Fn(DurableContext, I) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    Fut: IntoFuture<Output = Result<O, E>>,
+    Fut::IntoFuture: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     fn call(&self, ctx: DurableContext, input: I) -> BoxFuture<Result<O, Error>> {
-        let fut = self(ctx, input);
-        Box::pin(async move { fut.await.map_err(|e| -> Error { Box::new(crate::error::into_recorded(e, crate::error::ErrorKind::HandlerFailed)) }) })
+        let fut = self(ctx, input).into_future();
+        Box::pin(async move {
+            fut.await.map_err(|e| -> Error { Box::new(crate::error::into_recorded(e, ErrorKind::HandlerFailed)) })
+        })
     }
 }
 
@@ -64,8 +67,9 @@ impl std::error::Error for InvocationError {}
 #[non_exhaustive]
 pub struct Options {}
 
-/// Largest result returned inline in the envelope (Lambda's 6 MB response limit, less room for the
-/// envelope). Larger results are checkpointed on the EXECUTION operation instead.
+/// Largest SUCCEEDED envelope returned inline (Lambda's 6 MB response limit, less 50 bytes). A result
+/// whose envelope is larger is checkpointed on the EXECUTION operation instead, and the envelope
+/// carries an empty `Result`.
 pub const MAX_INLINE_RESULT_BYTES: usize = 6 * 1024 * 1024 - 50;
 
 /// Runs one invocation of `handler` for the envelope `event`, talking to `client`, and returns the
@@ -103,8 +107,8 @@ where
         ),
         Ok(input) => {
             let ctx = DurableContext::root(exec.clone());
-            let body = handler.call(ctx, input);
-            drive(exec.clone(), body).await?
+            let body = crate::context::scoped(ctx.clone(), handler.call(ctx, input));
+            drive(exec.clone(), Box::pin(body)).await?
         }
     };
     serde_json::to_value(output).map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
@@ -188,7 +192,7 @@ async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Err
             Err(e) => InvocationOutput::failed(
                 DurableError::new(ErrorKind::Serialization, format!("cannot serialize the workflow's result: {e}")).to_object(),
             ),
-            Ok(result) if result.len() > MAX_INLINE_RESULT_BYTES => {
+            Ok(result) if envelope_size(&result) > MAX_INLINE_RESULT_BYTES => {
                 let mut update = OperationUpdate::new(
                     format!("execution-result-{}", Timestamp::now().as_millis()),
                     OperationType::Execution,
@@ -218,6 +222,11 @@ async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Err
         )),
         None => Ok(output),
     }
+}
+
+/// Bytes of the SUCCEEDED envelope carrying `result` (the result is escaped once more inside it).
+fn envelope_size(result: &str) -> usize {
+    serde_json::to_vec(&InvocationOutput::succeeded(result.to_owned())).map_or(usize::MAX, |v| v.len())
 }
 
 fn handler_error_object(error: Error) -> ErrorObject {

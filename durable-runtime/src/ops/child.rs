@@ -113,7 +113,7 @@ where
         let child = self.ctx.child(self.op.clone());
         let Self { ctx, op, name, sub_type, body } = self;
         let this = ChildContext { ctx, op, name, sub_type, body: () };
-        let outcome = body(child).await.map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
+        let outcome = crate::context::scoped(child.clone(), body(child)).await.map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
         let outcome = outcome.and_then(|value| encode(&value, &what).map_err(|e| e.to_object()));
         match outcome {
             Ok(payload) => {

@@ -7,6 +7,7 @@
 //! timestamps are read from epoch milliseconds, epoch seconds or ISO-8601 text.
 
 mod enums;
+pub mod history;
 mod timestamp;
 
 pub use enums::{OperationAction, OperationStatus, OperationSubType, OperationType};
