@@ -68,6 +68,7 @@ enum Shape {
 ///     .max_delay(Duration::from_secs(60))
 ///     .jitter(Jitter::None)
 ///     .retry_if_error_type(|t| t.ends_with("TransientError"));
+/// assert_eq!(strategy.attempt_limit(), 5);
 /// ```
 #[derive(Clone)]
 pub struct RetryStrategy {

@@ -1,0 +1,112 @@
+//! What `#[durable_workflow]` and `#[durable_step]` expansions touch, and nothing else. Not a public
+//! API: its contents change without notice.
+
+pub use crate::context::DurableContext;
+pub use crate::dsl::{BodyResult, StepCall, Unchecked, WorkflowCall};
+pub use crate::error::Error;
+pub use crate::ops::step::StepSemantics;
+pub use crate::retry::{Jitter, RetryStrategy};
+pub use ::core::future::Future;
+pub use ::core::option::Option;
+pub use ::core::result::Result;
+pub use ::core::time::Duration;
+pub use ::std::boxed::Box;
+
+use crate::ops::child::ChildContext;
+use crate::ops::step::Step;
+use crate::ops::wait::Wait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A durable operation: something a workflow body may `.await`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a durable operation, so it cannot be awaited in a `#[durable_workflow]`",
+    label = "not a durable operation: replay would run it again",
+    note = "move this call into a `#[durable_step]` function and await that step instead",
+    note = "durable operations are `#[durable_step]` and `#[durable_workflow]` calls and `ctx` operations; \
+            for a reviewed exception, await `durable_runtime::unchecked(..)`"
+)]
+pub trait DurableOperation {}
+
+impl<R> DurableOperation for StepCall<R> {}
+impl<R> DurableOperation for WorkflowCall<R> {}
+impl<T> DurableOperation for Unchecked<T> {}
+impl<F> DurableOperation for Step<F> {}
+impl<F> DurableOperation for ChildContext<F> {}
+impl DurableOperation for Wait {}
+
+/// Wraps every awaited expression of a workflow body, so that awaiting anything else fails to compile.
+#[inline(always)]
+pub fn durable<T: DurableOperation>(operation: T) -> T {
+    operation
+}
+
+/// The input of a workflow: deserialized from the execution's input.
+#[diagnostic::on_unimplemented(
+    message = "the input of a `#[durable_workflow]` must implement `serde::Deserialize`, and `{Self}` does not",
+    label = "the execution input is deserialized into this type",
+    note = "add `#[derive(serde::Deserialize)]` to the type, or take a type that has it"
+)]
+pub trait WorkflowInput {}
+impl<T: DeserializeOwned> WorkflowInput for T {}
+
+/// The output of a workflow, serialized as the execution's result.
+#[diagnostic::on_unimplemented(
+    message = "the output of a `#[durable_workflow]` must implement `serde::Serialize`, and `{Self}` does not",
+    label = "the workflow's result is serialized as the execution's result",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to the type, or return a type that has them"
+)]
+pub trait WorkflowOutputSerialize {}
+impl<T: Serialize> WorkflowOutputSerialize for T {}
+
+/// The output of a workflow, deserialized when a sub-workflow's recorded result is replayed.
+#[diagnostic::on_unimplemented(
+    message = "the output of a `#[durable_workflow]` must implement `serde::Deserialize`, and `{Self}` does not",
+    label = "the result is replayed from the history when the workflow runs as a sub-workflow",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to the type, or return a type that has them"
+)]
+pub trait WorkflowOutputDeserialize {}
+impl<T: DeserializeOwned> WorkflowOutputDeserialize for T {}
+
+/// The output of a step, serialized into the history.
+#[diagnostic::on_unimplemented(
+    message = "the output of a `#[durable_step]` must implement `serde::Serialize`, and `{Self}` does not",
+    label = "the step's result is recorded in the history",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to the type, or return a type that has them"
+)]
+pub trait StepOutputSerialize {}
+impl<T: Serialize> StepOutputSerialize for T {}
+
+/// The output of a step, deserialized on replay.
+#[diagnostic::on_unimplemented(
+    message = "the output of a `#[durable_step]` must implement `serde::Deserialize`, and `{Self}` does not",
+    label = "the step's result is replayed from the history instead of running the step again",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to the type, or return a type that has them"
+)]
+pub trait StepOutputDeserialize {}
+impl<T: DeserializeOwned> StepOutputDeserialize for T {}
+
+/// The error of a step or workflow: recorded as an `ErrorObject`.
+#[diagnostic::on_unimplemented(
+    message = "the error type of a `#[durable_step]` or `#[durable_workflow]` must convert into \
+               `durable_runtime::Error`, and `{Self}` does not",
+    label = "the error is recorded by type name and message",
+    note = "return `durable_runtime::Error`, or an error type implementing `std::error::Error + Send + Sync + 'static`"
+)]
+pub trait BodyError {}
+impl<E: Into<Error>> BodyError for E {}
+
+/// Asserts `T: WorkflowInput` where the workflow's input type is written.
+pub const fn assert_workflow_input<T: ?Sized + WorkflowInput>() {}
+/// Asserts `T: WorkflowOutputSerialize` where the workflow's output type is written.
+pub const fn assert_workflow_output_serialize<T: ?Sized + WorkflowOutputSerialize>() {}
+/// Asserts `T: WorkflowOutputDeserialize` where the workflow's output type is written.
+pub const fn assert_workflow_output_deserialize<T: ?Sized + WorkflowOutputDeserialize>() {}
+/// Asserts `T: StepOutputSerialize` where the step's output type is written.
+pub const fn assert_step_output_serialize<T: ?Sized + StepOutputSerialize>() {}
+/// Asserts `T: StepOutputDeserialize` where the step's output type is written.
+pub const fn assert_step_output_deserialize<T: ?Sized + StepOutputDeserialize>() {}
+/// Asserts `T: BodyError` where the error type is written.
+pub const fn assert_body_error<T: ?Sized + BodyError>() {}
+/// Asserts `T: BodyResult` where the return type is written.
+pub const fn assert_body_result<T: ?Sized + BodyResult>() {}

@@ -1,0 +1,8 @@
+use durable_runtime::{durable_step, Error};
+
+#[durable_step(name = "pay", name = "charge")]
+async fn charge(id: u32) -> Result<u32, Error> {
+    Ok(id)
+}
+
+fn main() {}

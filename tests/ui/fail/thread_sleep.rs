@@ -1,0 +1,10 @@
+use durable_runtime::{durable_workflow, DurableContext, Error};
+
+#[durable_workflow]
+async fn place(ctx: DurableContext, id: u32) -> Result<u32, Error> {
+    let _ = ctx;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    Ok(id)
+}
+
+fn main() {}
