@@ -221,13 +221,11 @@ where
                     return this.fail(error).await;
                 }
                 let mut update = this.update(OperationAction::Succeed);
-                update.payload = Some(payload);
+                update.payload = Some(payload.clone());
                 let seq = exec.enqueue(update);
                 exec.durable(seq).await;
-                let payload = exec.read(&this.op.id, |r| {
-                    r.and_then(|r| r.step_details.as_ref()).and_then(|d| d.result.clone())
-                });
-                decode(payload.as_deref(), &what)
+                // The value replay will see: decoded from exactly the recorded payload.
+                decode(Some(&payload), &what)
             }
             Err(error) => {
                 let object = error_object_of(error, "Error");

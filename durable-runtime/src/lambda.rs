@@ -1,0 +1,307 @@
+//! The Lambda entry point: [`run`] a durable handler under `lambda_runtime`, or build the
+//! [`DurableService`] that `run` registers, for middleware or to drive single invocations in tests and
+//! benchmarks.
+//!
+//! Each invocation receives the service's durable-execution envelope, runs the handler through
+//! [`crate::invocation::invoke`] and answers with the output envelope (`SUCCEEDED`, `FAILED` or
+//! `PENDING`). A handler failure is a `FAILED` envelope, a successful Lambda response that ends the
+//! execution. Only an [`InvocationError`] (a malformed envelope, or a checkpoint failure that a retry
+//! can fix) becomes a Lambda invocation error, which makes the service invoke the function again.
+//!
+//! Unless a client is injected, the checkpoint client is an [`AwsCheckpointClient`] built once per
+//! process from the environment, on the first invocation.
+//!
+//! ```no_run
+//! use durable_runtime::DurableContext;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), durable_runtime::lambda::lambda_runtime::Error> {
+//!     durable_runtime::lambda::run(|_ctx: DurableContext, input: serde_json::Value| async move {
+//!         Ok::<_, durable_runtime::Error>(input)
+//!     })
+//!     .await
+//! }
+//! ```
+
+use crate::checkpoint::aws::AwsCheckpointClient;
+use crate::checkpoint::{BoxFuture, CheckpointClient};
+use crate::invocation::{invoke, Handler, InvocationError, Options};
+#[doc(no_inline)]
+pub use lambda_runtime::{self, Context as LambdaContext, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::OnceCell;
+
+/// The process-wide AWS client, built from the environment on first use.
+static AWS_CLIENT: OnceCell<Arc<dyn CheckpointClient>> = OnceCell::const_new();
+
+async fn default_client() -> Arc<dyn CheckpointClient> {
+    AWS_CLIENT
+        .get_or_init(|| async { Arc::new(AwsCheckpointClient::from_env().await) as Arc<dyn CheckpointClient> })
+        .await
+        .clone()
+}
+
+/// The `tower::Service` of a durable function: one call is one invocation, from the service's
+/// envelope (as JSON) to the output envelope (as JSON).
+///
+/// Cloning is cheap: clones share the handler, the options and the client.
+pub struct DurableService<H, I, O> {
+    handler: Arc<H>,
+    options: Arc<Options>,
+    client: Option<Arc<dyn CheckpointClient>>,
+    _types: PhantomData<fn(I) -> O>,
+}
+
+impl<H, I, O> DurableService<H, I, O> {
+    /// Uses `client` for every invocation instead of the AWS client built from the environment, for
+    /// example the in-memory service in tests.
+    #[must_use]
+    pub fn with_client(mut self, client: Arc<dyn CheckpointClient>) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Replaces the runtime options.
+    #[must_use]
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = Arc::new(options);
+        self
+    }
+
+    /// The options every invocation runs with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+}
+
+impl<H, I, O> Clone for DurableService<H, I, O> {
+    fn clone(&self) -> Self {
+        Self {
+            handler: Arc::clone(&self.handler),
+            options: Arc::clone(&self.options),
+            client: self.client.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<H, I, O> fmt::Debug for DurableService<H, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DurableService")
+            .field("handler", &std::any::type_name::<H>())
+            .field("client", &if self.client.is_some() { "injected" } else { "aws (from the environment)" })
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H, I, O> tower::Service<LambdaEvent<serde_json::Value>> for DurableService<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    type Response = serde_json::Value;
+    type Error = InvocationError;
+    type Future = BoxFuture<Result<serde_json::Value, InvocationError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<serde_json::Value>) -> Self::Future {
+        let handler = Arc::clone(&self.handler);
+        let options = Arc::clone(&self.options);
+        let client = self.client.clone();
+        Box::pin(async move {
+            let client = match client {
+                Some(client) => client,
+                None => default_client().await,
+            };
+            invoke(&*handler, event.payload, client, &options).await
+        })
+    }
+}
+
+/// Lambda reports an invocation error with a type and a message; these name what failed.
+impl From<InvocationError> for lambda_runtime::Diagnostic {
+    fn from(error: InvocationError) -> Self {
+        let error_type = match &error {
+            InvocationError::Envelope(_) => "Durable.InvalidEnvelope",
+            InvocationError::Checkpoint(_) => "Durable.CheckpointError",
+            #[allow(unreachable_patterns)]
+            _ => "Durable.InvocationError",
+        };
+        lambda_runtime::Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
+    }
+}
+
+/// The service [`run`] registers, with default options and the AWS client from the environment.
+///
+/// Drive one invocation with `service.call(LambdaEvent::new(envelope, LambdaContext::default()))`
+/// (`tower::Service` in scope, e.g. through `lambda_runtime::Service`).
+pub fn service<H, I, O>(handler: H) -> DurableService<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    service_with_options(handler, Options::default(), None)
+}
+
+/// The service with explicit options and, optionally, a checkpoint client to use instead of the AWS
+/// client from the environment.
+pub fn service_with_options<H, I, O>(
+    handler: H,
+    options: Options,
+    client: Option<Arc<dyn CheckpointClient>>,
+) -> DurableService<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    DurableService { handler: Arc::new(handler), options: Arc::new(options), client, _types: PhantomData }
+}
+
+/// Runs `handler` as the Lambda function of this process, until the runtime stops.
+pub async fn run<H, I, O>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    run_with_options(handler, Options::default()).await
+}
+
+/// [`run`] with explicit options.
+pub async fn run_with_options<H, I, O>(handler: H, options: Options) -> Result<(), lambda_runtime::Error>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    lambda_runtime::run(service_with_options(handler, options, None)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{CheckpointError, ErrorClass};
+    use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};
+    use crate::DurableContext;
+    use serde_json::json;
+    use std::sync::Mutex;
+    use tower::{Service, ServiceExt};
+
+    /// Accepts every checkpoint; `get_state` fails with a retryable error.
+    #[derive(Default)]
+    struct FakeService {
+        requests: Mutex<Vec<CheckpointRequest>>,
+    }
+
+    impl CheckpointClient for FakeService {
+        fn checkpoint(
+            &self,
+            _arn: &str,
+            request: CheckpointRequest,
+        ) -> BoxFuture<Result<CheckpointResponse, CheckpointError>> {
+            let mut requests = self.requests.lock().unwrap();
+            requests.push(request);
+            let token = format!("tok-{}", requests.len() + 1);
+            Box::pin(async move {
+                Ok(CheckpointResponse {
+                    checkpoint_token: Some(token),
+                    new_execution_state: Some(ExecutionState::default()),
+                })
+            })
+        }
+
+        fn get_state(
+            &self,
+            _arn: &str,
+            _token: &str,
+            _marker: Option<&str>,
+        ) -> BoxFuture<Result<ExecutionState, CheckpointError>> {
+            Box::pin(async { Err(CheckpointError::classify(Some(503), Some("ServiceException"), "unavailable")) })
+        }
+    }
+
+    fn envelope(input: &str, next_marker: &str) -> serde_json::Value {
+        json!({
+            "DurableExecutionArn": "arn:aws:lambda:us-east-1:111122223333:function:orders:1/durable-execution/o/inv",
+            "CheckpointToken": "tok-1",
+            "InitialExecutionState": {
+                "Operations": [{
+                    "Id": "inv", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600000u64,
+                    "ExecutionDetails": { "InputPayload": input }
+                }],
+                "NextMarker": next_marker
+            }
+        })
+    }
+
+    fn event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
+        LambdaEvent::new(payload, LambdaContext::default())
+    }
+
+    async fn echo(_ctx: DurableContext, input: serde_json::Value) -> Result<serde_json::Value, crate::Error> {
+        Ok(json!({ "echo": input }))
+    }
+
+    async fn declined(_ctx: DurableContext, _input: serde_json::Value) -> Result<(), crate::Error> {
+        Err(Box::new(crate::DurableError::with_type("PaymentDeclined", "card expired")))
+    }
+
+    #[test]
+    fn the_service_is_cloneable_send_and_sync() {
+        fn assert_traits<T: Clone + Send + Sync + 'static>(_: &T) {}
+        let svc = service(echo);
+        assert_traits(&svc);
+        let future: BoxFuture<_> = svc.clone().call(event(json!({})));
+        drop(future);
+    }
+
+    #[tokio::test]
+    async fn a_successful_handler_answers_succeeded() {
+        let client = Arc::new(FakeService::default());
+        let mut svc = service(echo).with_client(client.clone());
+        let out = svc.ready().await.unwrap().call(event(envelope(r#"{"orderId":"42"}"#, ""))).await.unwrap();
+        assert_eq!(out, json!({ "Status": "SUCCEEDED", "Result": r#"{"echo":{"orderId":"42"}}"# }));
+    }
+
+    #[tokio::test]
+    async fn a_failing_handler_answers_failed_not_an_invocation_error() {
+        let client: Arc<dyn CheckpointClient> = Arc::new(FakeService::default());
+        let mut svc = service_with_options(declined, Options::default(), Some(client));
+        let out = svc.call(event(envelope("{}", ""))).await.unwrap();
+        assert_eq!(out["Status"], "FAILED");
+        assert_eq!(out["Error"]["ErrorType"], "PaymentDeclined");
+        assert_eq!(out["Error"]["ErrorMessage"], "card expired");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_envelope_is_an_invocation_error() {
+        let mut svc = service(echo).with_client(Arc::new(FakeService::default()));
+        let err = svc.call(event(json!({ "orderId": "42" }))).await.unwrap_err();
+        assert!(matches!(err, InvocationError::Envelope(_)), "{err}");
+        let diagnostic = lambda_runtime::Diagnostic::from(err);
+        assert_eq!(diagnostic.error_type, "Durable.InvalidEnvelope");
+    }
+
+    #[tokio::test]
+    async fn a_retryable_service_failure_is_an_invocation_error() {
+        // A second page of state must be fetched; the fake service answers 503.
+        let mut svc = service(echo).with_client(Arc::new(FakeService::default()));
+        let err = svc.call(event(envelope("{}", "page-2"))).await.unwrap_err();
+        match &err {
+            InvocationError::Checkpoint(e) => assert_eq!(e.class(), ErrorClass::Retryable),
+            other => panic!("expected a checkpoint error, got {other}"),
+        }
+        assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "Durable.CheckpointError");
+    }
+}
