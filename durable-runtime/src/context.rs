@@ -53,6 +53,11 @@ impl DurableContext {
         Self { exec: self.exec.clone(), ns: Arc::new(Namespace::child_of(owner)) }
     }
 
+    /// A context over another namespace of the same execution.
+    pub(crate) fn with_namespace(&self, ns: Namespace) -> Self {
+        Self { exec: self.exec.clone(), ns: Arc::new(ns) }
+    }
+
     /// Claims the next operation id of this context.
     pub(crate) fn next_id(&self) -> OpId {
         self.ns.next()

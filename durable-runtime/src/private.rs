@@ -13,6 +13,8 @@ pub use ::core::time::Duration;
 pub use ::std::boxed::Box;
 
 use crate::ops::child::ChildContext;
+use crate::ops::map::Map;
+use crate::ops::parallel::Parallel;
 use crate::ops::step::Step;
 use crate::ops::wait::Wait;
 use serde::de::DeserializeOwned;
@@ -34,6 +36,8 @@ impl<T> DurableOperation for Unchecked<T> {}
 impl<F> DurableOperation for Step<F> {}
 impl<F> DurableOperation for ChildContext<F> {}
 impl DurableOperation for Wait {}
+impl<T, F> DurableOperation for Map<T, F> {}
+impl<R> DurableOperation for Parallel<R> {}
 
 /// Wraps every awaited expression of a workflow body, so that awaiting anything else fails to compile.
 #[inline(always)]

@@ -26,18 +26,27 @@ pub(crate) struct OpId {
 #[derive(Debug)]
 pub(crate) struct Namespace {
     prefix: Option<OpId>,
+    /// `ParentId` of the operations created here.
+    parent_id: Option<Arc<str>>,
     counter: AtomicU32,
 }
 
 impl Namespace {
     /// The root namespace of an execution.
     pub(crate) fn root() -> Self {
-        Self { prefix: None, counter: AtomicU32::new(0) }
+        Self { prefix: None, parent_id: None, counter: AtomicU32::new(0) }
     }
 
     /// The namespace of the children of `owner`.
     pub(crate) fn child_of(owner: OpId) -> Self {
-        Self { prefix: Some(owner), counter: AtomicU32::new(0) }
+        Self { parent_id: Some(owner.id.clone()), prefix: Some(owner), counter: AtomicU32::new(0) }
+    }
+
+    /// A virtual context at `position`: its operations are numbered under `position` but report
+    /// `parent_id` (the enclosing real context), because no operation is recorded for `position`
+    /// itself (map items and parallel branches with flat nesting).
+    pub(crate) fn virtual_at(position: OpId, parent_id: Option<Arc<str>>) -> Self {
+        Self { prefix: Some(position), parent_id, counter: AtomicU32::new(0) }
     }
 
     /// The context operation owning this namespace, `None` at the root.
@@ -55,7 +64,7 @@ impl Namespace {
         OpId {
             id: hash_id(&positional).into(),
             positional,
-            parent_id: self.prefix.as_ref().map(|owner| owner.id.clone()),
+            parent_id: self.parent_id.clone(),
         }
     }
 }

@@ -32,6 +32,17 @@ impl<F> ChildContext<F> {
         Self { ctx: ctx.clone(), op: ctx.next_id(), name: None, sub_type: OperationSubType::RunInChildContext, body }
     }
 
+    /// A child context at an already claimed position, with its own subtype and name.
+    pub(crate) fn with_op(
+        ctx: &DurableContext,
+        op: OpId,
+        sub_type: OperationSubType,
+        name: Option<String>,
+        body: F,
+    ) -> Self {
+        Self { ctx: ctx.clone(), op, name, sub_type, body }
+    }
+
     /// The context's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());

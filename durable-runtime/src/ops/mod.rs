@@ -1,7 +1,10 @@
 //! Durable operations. Each is a builder created from a [`DurableContext`](crate::DurableContext);
 //! awaiting it (it implements `IntoFuture`) runs the operation, or replays its recorded outcome.
 
+pub mod batch;
 pub mod child;
+pub mod map;
+pub mod parallel;
 pub mod step;
 pub mod wait;
 
