@@ -1,0 +1,58 @@
+//! The handlers, one module per suite. Each module's `all()` lists its handlers by requirement id.
+//!
+//! Handlers are written with the DSL (`#[durable_workflow]`, `#[durable_step]`) where it fits, and
+//! with the `ctx` builders where a body needs what the DSL does not give it (the attempt number, a
+//! name computed from the input, the host).
+
+mod child;
+mod step;
+mod wait;
+
+use crate::{ConformanceHandler, HandlerFuture, HostRef};
+use durable_runtime::{DurableContext, Error, WorkflowCall};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::future::IntoFuture;
+
+/// Every handler written so far.
+pub(crate) fn all() -> Vec<ConformanceHandler> {
+    let mut handlers = step::all();
+    handlers.extend(wait::all());
+    handlers.extend(child::all());
+    handlers
+}
+
+/// A handler written against the `ctx` builders.
+fn plain(id: &'static str, run: fn(DurableContext, Value, HostRef) -> HandlerFuture) -> ConformanceHandler {
+    ConformanceHandler::new(id, run)
+}
+
+/// A handler that is a `#[durable_workflow]` function: the input is deserialized into its input type
+/// and its output serialized back to JSON.
+fn workflow<I, O, E>(id: &'static str, run: fn(DurableContext, I) -> WorkflowCall<Result<O, E>>) -> ConformanceHandler
+where
+    I: DeserializeOwned + 'static,
+    O: Serialize + DeserializeOwned + Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    ConformanceHandler::new(id, move |ctx, input, _host| {
+        let input: I = match serde_json::from_value(input) {
+            Ok(input) => input,
+            Err(e) => return Box::pin(std::future::ready(Err(Error::from(format!("invalid input for {id}: {e}"))))),
+        };
+        // Turned into a future here, outside any running workflow, so it runs as the root workflow
+        // rather than as a sub-workflow.
+        let run = run(ctx, input).into_future();
+        Box::pin(async move { Ok(serde_json::to_value(run.await?)?) })
+    })
+}
+
+/// The input as text: a JSON string as is, `null` as empty, anything else as JSON.
+fn text(input: &Value) -> String {
+    match input {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

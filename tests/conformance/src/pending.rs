@@ -1,0 +1,46 @@
+//! The requirements that are not run (or not fully checked) yet, each with its reason. The harness
+//! never skips a requirement that is not listed here, and the README mirrors this table.
+//!
+//! Entries name a suite (every requirement in it) or one requirement id; an id entry wins over its
+//! suite's.
+//!
+//! Requirements whose histories depend on real concurrency (8-11, 9-11: they assert only EventId 2)
+//! are matched on the events they assert only, like every requirement: unlisted events are ignored.
+
+/// Why a requirement is not (fully) checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Not run at all.
+    Skip(&'static str),
+    /// Run and checked, except its `ExpectedLogs`.
+    LogsUnchecked(&'static str),
+}
+
+/// No replay-aware logger yet (issue 4 item 9), so `ExpectedLogs` cannot be checked.
+const NO_LOGGING: &str = "replay-aware logging not implemented (issue 4 item 9): ExpectedLogs cannot be checked";
+
+/// No per-operation serdes yet (issue 4 item 8).
+const NO_SERDES: &str = "custom serdes not implemented (issue 4 item 8)";
+
+/// The table: suite name or requirement id, and what is pending.
+pub const PENDING: &[(&str, Pending)] = &[
+    ("callback", Pending::Skip("callbacks not implemented yet (issue 4 item 1)")),
+    ("invoke", Pending::Skip("chained invoke not implemented yet (issue 4 item 2)")),
+    ("wait_for_condition", Pending::Skip("wait_for_condition not implemented yet (issue 4 item 4)")),
+    ("wait_for_callback", Pending::Skip("wait_for_callback not implemented yet (issue 4 item 1)")),
+    ("parallel", Pending::Skip("parallel not implemented yet (issue 4 item 3)")),
+    ("map", Pending::Skip("map not implemented yet (issue 4 item 3)")),
+    ("plugin", Pending::Skip("lifecycle hooks (plugin API, issue 4 item 10) and ExpectedLogs not implemented yet")),
+    ("1-6", Pending::Skip(NO_SERDES)),
+    ("3-14", Pending::Skip(NO_SERDES)),
+    ("1-7", Pending::Skip(NO_LOGGING)),
+    ("3-11", Pending::Skip(NO_LOGGING)),
+    ("3-17", Pending::Skip(NO_LOGGING)),
+    ("1-17", Pending::LogsUnchecked(NO_LOGGING)),
+];
+
+/// What is pending for requirement `id` of `suite`, if anything.
+pub fn pending(suite: &str, id: &str) -> Option<Pending> {
+    let find = |key: &str| PENDING.iter().find(|(k, _)| *k == key).map(|(_, p)| *p);
+    find(id).or_else(|| find(suite))
+}

@@ -1,0 +1,277 @@
+//! Runs every AWS conformance requirement on the in-process test runner and checks it with the
+//! runner's matching rules (see `durable_conformance::matcher`).
+//!
+//! Requirements come from `shared/conformance/requirements/<suite>/<id>.yaml` beside the repository
+//! (override with `CONFORMANCE_REQUIREMENTS=<dir>`). Arguments filter by id or suite
+//! (`cargo test -p durable-conformance -- 1-11 child`); `CONFORMANCE_VERBOSE=1` prints the actual
+//! history of a failed requirement; `CONFORMANCE_RUN_PENDING=1` also runs the skipped requirements
+//! that have a handler (their other checks only), to see how far they are.
+//!
+//! Prints one line per requirement (`PASS`, `FAIL`, `SKIP`), then
+//! `conformance: N passed, M failed, K skipped`, and exits non-zero when M > 0.
+
+use durable_conformance::matcher::{match_history, match_result, Bindings, Pattern};
+use durable_conformance::pending::{pending, Pending};
+use durable_conformance::{handler, Host, FUNCTION_PREFIX};
+use durable_runtime::protocol::OperationAction;
+use durable_runtime::testing::{CrashPoint, MemoryService, TestRunner};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Real time one requirement may take (the test runner skips virtual time, so this is generous).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The test runner's host: a crash arms `MemoryService::crash_on` once per execution.
+struct TestHost {
+    service: MemoryService,
+    crashed: AtomicBool,
+}
+
+impl Host for TestHost {
+    fn crash_once(&self) -> bool {
+        if self.crashed.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        // A crash inside an operation's body: the outcome it would record never reaches the service.
+        // (An at-least-once step sends its START without waiting, so START updates are let through.)
+        self.service.crash_on(CrashPoint::BeforeApply, |update| update.action != OperationAction::Start);
+        true
+    }
+}
+
+/// One requirement file.
+struct Requirement {
+    suite: String,
+    id: String,
+    path: PathBuf,
+}
+
+enum Outcome {
+    Pass(String),
+    Fail(String),
+    Skip(String),
+}
+
+fn main() {
+    let dir = std::env::var_os("CONFORMANCE_REQUIREMENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/requirements"));
+    let requirements = match list(&dir) {
+        Ok(list) if !list.is_empty() => list,
+        Ok(_) => fatal(&format!("no requirement files under {}", dir.display())),
+        Err(e) => fatal(&format!(
+            "cannot read the conformance requirements at {}: {e} (they live in `shared/conformance/requirements` \
+             beside the repository; set CONFORMANCE_REQUIREMENTS to another directory)",
+            dir.display()
+        )),
+    };
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let verbose = flag("CONFORMANCE_VERBOSE");
+    let run_pending = flag("CONFORMANCE_RUN_PENDING");
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => fatal(&format!("cannot start a tokio runtime: {e}")),
+    };
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut logs_unchecked = Vec::new();
+    for requirement in &requirements {
+        if !filters.is_empty() && !filters.iter().any(|f| *f == requirement.id || *f == requirement.suite) {
+            continue;
+        }
+        let outcome = runtime.block_on(run(requirement, verbose, run_pending));
+        let id = &requirement.id;
+        match outcome {
+            Outcome::Pass(note) => {
+                passed += 1;
+                println!("PASS {id} {note}");
+                if let Some(Pending::LogsUnchecked(_)) = pending(&requirement.suite, id) {
+                    logs_unchecked.push(id.clone());
+                }
+            }
+            Outcome::Fail(why) => {
+                failed += 1;
+                println!("FAIL {id} {why}");
+            }
+            Outcome::Skip(why) => {
+                skipped += 1;
+                println!("SKIP {id} {why}");
+            }
+        }
+    }
+    if !logs_unchecked.is_empty() {
+        println!("note: passed without their ExpectedLogs checked: {}", logs_unchecked.join(", "));
+    }
+    println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn fatal(message: &str) -> ! {
+    eprintln!("conformance: {message}");
+    std::process::exit(2);
+}
+
+/// Every `<suite>/<id>.yaml` under `dir`, ordered by id (`1-2` before `1-10`).
+fn list(dir: &Path) -> std::io::Result<Vec<Requirement>> {
+    let mut out = Vec::new();
+    for suite in std::fs::read_dir(dir)? {
+        let suite = suite?;
+        if !suite.file_type()?.is_dir() {
+            continue;
+        }
+        let suite_name = suite.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(suite.path())? {
+            let path = file?.path();
+            if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                out.push(Requirement { suite: suite_name.clone(), id, path });
+            }
+        }
+    }
+    out.sort_by_key(|r| sort_key(&r.id));
+    Ok(out)
+}
+
+fn sort_key(id: &str) -> (Vec<u64>, String) {
+    (id.split('-').map(|n| n.parse().unwrap_or(u64::MAX)).collect(), id.to_owned())
+}
+
+async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Outcome {
+    let spec = match load(&requirement.path) {
+        Ok(spec) => spec,
+        Err(e) => return Outcome::Fail(format!("cannot load {}: {e}", requirement.path.display())),
+    };
+    let description = match spec.get("description") {
+        Some(Pattern::String(d)) => d.trim().to_owned(),
+        _ => String::new(),
+    };
+    let function_name = format!("{FUNCTION_PREFIX}{}", requirement.id);
+    let logs_note = match pending(&requirement.suite, &requirement.id) {
+        Some(Pending::Skip(reason)) if run_pending && handler(&function_name).is_some() => {
+            Some(format!(" [pending, run anyway: {reason}]"))
+        }
+        Some(Pending::Skip(reason)) => return Outcome::Skip(reason.to_owned()),
+        Some(Pending::LogsUnchecked(reason)) => Some(format!(" [ExpectedLogs NOT checked: {reason}]")),
+        None => None,
+    };
+    let Some(handler) = handler(&function_name) else {
+        return Outcome::Fail(format!(
+            "no handler registered as `{function_name}`, and the requirement is not pending"
+        ));
+    };
+    if spec.get("ExpectedLogs").is_some() && logs_note.is_none() {
+        return Outcome::Fail("has ExpectedLogs, which the harness cannot check yet, and is not pending".to_owned());
+    }
+    if matches!(spec.get("CallbackActions"), Some(Pattern::List(actions)) if !actions.is_empty()) {
+        return Outcome::Fail("has CallbackActions, which the harness cannot apply yet, and is not pending".to_owned());
+    }
+    let Some(Pattern::List(expected_history)) = spec.get("ExpectedExecutionHistory") else {
+        return Outcome::Fail("has no ExpectedExecutionHistory list".to_owned());
+    };
+
+    let mut bindings = match spec.get("Variables") {
+        Some(Pattern::Map(variables)) => Bindings::resolve_variables(variables),
+        _ => Bindings::new(),
+    };
+    let input = spec.get("Input").map_or(Value::Null, |p| p.to_value(&bindings));
+
+    let service = MemoryService::new();
+    let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false) });
+    let runner = TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name);
+    let task = tokio::spawn(async move { runner.run(input).await });
+    let result = match tokio::time::timeout(TIMEOUT, task).await {
+        Err(_) => return Outcome::Fail(format!("did not finish within {TIMEOUT:?}")),
+        Ok(Err(join)) => return Outcome::Fail(format!("the run panicked: {join}")),
+        Ok(Ok(Err(e))) => return Outcome::Fail(format!("the test runner failed: {e}")),
+        Ok(Ok(Ok(result))) => result,
+    };
+    let history: Vec<Value> = match result.history().iter().map(serde_json::to_value).collect() {
+        Ok(history) => history,
+        Err(e) => return Outcome::Fail(format!("cannot serialize the history: {e}")),
+    };
+    let dump = |why: String| {
+        if verbose {
+            let events: Vec<String> = history.iter().map(Value::to_string).collect();
+            Outcome::Fail(format!(
+                "{why}\n  status: {} result: {:?} error: {:?}\n  history:\n    {}",
+                result.status(),
+                result.raw_output(),
+                result.error(),
+                events.join("\n    ")
+            ))
+        } else {
+            Outcome::Fail(why)
+        }
+    };
+
+    if let Err(mismatch) = match_history(expected_history, &history, &mut bindings) {
+        return dump(format!("history: {mismatch}"));
+    }
+    if let Some(expected) = spec.get("ExpectedResult") {
+        if let Some(Pattern::String(status)) = expected.get("ExecutionStatus") {
+            if result.status().as_str() != status {
+                let error = result
+                    .error()
+                    .map(|e| {
+                        format!(" ({}: {})", e.error_type.unwrap_or_default(), e.error_message.unwrap_or_default())
+                    })
+                    .unwrap_or_default();
+                return dump(format!("ExecutionStatus: expected {status}, got {}{error}", result.status()));
+            }
+        }
+        if result.status().as_str() == "SUCCEEDED" {
+            if let Some(expected_result) = expected.get("Result") {
+                if let Err(mismatch) = match_result(expected_result, result.raw_output(), &bindings) {
+                    return dump(format!("ExpectedResult.{mismatch}"));
+                }
+            }
+        }
+    }
+    Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default()))
+}
+
+/// A requirement file as a pattern tree, with its key order kept.
+fn load(path: &Path) -> Result<Pattern, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(pattern(value))
+}
+
+fn pattern(value: serde_yaml::Value) -> Pattern {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Pattern::Null,
+        Y::Bool(b) => Pattern::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Pattern::Number(i.into())
+            } else if let Some(u) = n.as_u64() {
+                Pattern::Number(u.into())
+            } else {
+                n.as_f64().and_then(serde_json::Number::from_f64).map_or(Pattern::Null, Pattern::Number)
+            }
+        }
+        Y::String(s) => Pattern::String(s),
+        Y::Sequence(items) => Pattern::List(items.into_iter().map(pattern).collect()),
+        Y::Mapping(map) => Pattern::Map(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => serde_yaml::to_string(&other).unwrap_or_default().trim().to_owned(),
+                    };
+                    (key, pattern(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(tagged) => pattern(tagged.value),
+    }
+}
