@@ -6,15 +6,15 @@ use crate::context::DurableContext;
 use crate::engine::Execution;
 use crate::error::{DurableError, Error, ErrorKind};
 use crate::protocol::{
-    CheckpointRequest, ErrorObject, InvocationInput, InvocationOutput, Operation, OperationAction, OperationType,
-    OperationUpdate, Timestamp,
+    CheckpointRequest, ErrorObject, ExecutionState, InvocationInput, InvocationOutput, Operation, OperationAction,
+    OperationType, OperationUpdate, Timestamp,
 };
-use std::task::Poll;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
 use std::future::IntoFuture;
 use std::sync::Arc;
+use std::task::Poll;
 
 /// A durable workflow handler: an async function of a [`DurableContext`] and the user's input.
 ///
@@ -92,37 +92,43 @@ where
     let _ = options;
     let envelope: InvocationInput =
         serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
-    let operations = load_operations(&envelope, client.as_ref()).await?;
+    let InvocationInput { durable_execution_arn, checkpoint_token, initial_execution_state, .. } = envelope;
+    let operations =
+        load_operations(&durable_execution_arn, &checkpoint_token, initial_execution_state, client.as_ref()).await?;
     let input = find_input(&operations)?;
     let exec = Arc::new(Execution::new(
-        envelope.durable_execution_arn,
-        envelope.checkpoint_token,
+        durable_execution_arn,
+        checkpoint_token,
         operations.into_iter().filter(|op| op.op_type != OperationType::Execution),
         client,
     ));
-    let output = match serde_json::from_str::<I>(input.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("null")) {
-        Err(e) => InvocationOutput::failed(
-            DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the execution input: {e}"))
-                .to_object(),
-        ),
-        Ok(input) => {
-            let ctx = DurableContext::root(exec.clone());
-            let body = crate::context::scoped(ctx.clone(), handler.call(ctx, input));
-            drive(exec.clone(), Box::pin(body)).await?
-        }
-    };
-    serde_json::to_value(output).map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
+    let output =
+        match serde_json::from_str::<I>(input.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("null")) {
+            Err(e) => InvocationOutput::failed(
+                DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the execution input: {e}"))
+                    .to_object(),
+            ),
+            Ok(input) => {
+                let ctx = DurableContext::root(exec.clone());
+                let body = crate::context::scoped(ctx.clone(), handler.call(ctx, input));
+                drive(exec.clone(), Box::pin(body)).await?
+            }
+        };
+    serde_json::to_value(output)
+        .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
 }
 
 /// Reads every page of the initial state and validates the operation types.
-async fn load_operations(envelope: &InvocationInput, client: &dyn CheckpointClient) -> Result<Vec<Operation>, InvocationError> {
-    let mut operations = envelope.initial_execution_state.operations.clone();
-    let mut marker = envelope.initial_execution_state.next_page().map(str::to_owned);
+async fn load_operations(
+    arn: &str,
+    token: &str,
+    first_page: ExecutionState,
+    client: &dyn CheckpointClient,
+) -> Result<Vec<Operation>, InvocationError> {
+    let mut marker = first_page.next_page().map(str::to_owned);
+    let mut operations = first_page.operations;
     while let Some(m) = marker {
-        let page = client
-            .get_state(&envelope.durable_execution_arn, &envelope.checkpoint_token, Some(&m))
-            .await
-            .map_err(InvocationError::Checkpoint)?;
+        let page = client.get_state(arn, token, Some(&m)).await.map_err(InvocationError::Checkpoint)?;
         marker = page.next_page().map(str::to_owned);
         operations.extend(page.operations);
     }
@@ -151,7 +157,10 @@ enum Outcome<O> {
 
 /// Polls the handler and the checkpoint queue in one task until the handler finishes, the execution
 /// must suspend, or something fatal happened; then flushes and builds the envelope.
-async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Error>>) -> Result<InvocationOutput, InvocationError> {
+async fn drive<O: Serialize>(
+    exec: Arc<Execution>,
+    body: BoxFuture<Result<O, Error>>,
+) -> Result<InvocationOutput, InvocationError> {
     let mut body = Some(body);
     let mut pump = Pump::default();
     let outcome = std::future::poll_fn(|cx| {
@@ -190,7 +199,8 @@ async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Err
         Outcome::Finished(Err(error)) => InvocationOutput::failed(handler_error_object(error)),
         Outcome::Finished(Ok(value)) => match serde_json::to_string(&value) {
             Err(e) => InvocationOutput::failed(
-                DurableError::new(ErrorKind::Serialization, format!("cannot serialize the workflow's result: {e}")).to_object(),
+                DurableError::new(ErrorKind::Serialization, format!("cannot serialize the workflow's result: {e}"))
+                    .to_object(),
             ),
             Ok(result) if envelope_size(&result) > MAX_INLINE_RESULT_BYTES => {
                 let mut update = OperationUpdate::new(
@@ -217,9 +227,9 @@ async fn drive<O: Serialize>(exec: Arc<Execution>, body: BoxFuture<Result<O, Err
     .await;
     match exec.failure() {
         Some(error) if error.is_retryable() => Err(InvocationError::Checkpoint(error)),
-        Some(error) => Ok(InvocationOutput::failed(
-            DurableError::new(ErrorKind::CheckpointFailed, error.to_string()).to_object(),
-        )),
+        Some(error) => {
+            Ok(InvocationOutput::failed(DurableError::new(ErrorKind::CheckpointFailed, error.to_string()).to_object()))
+        }
         None => Ok(output),
     }
 }

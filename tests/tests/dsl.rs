@@ -215,3 +215,41 @@ async fn a_step_outside_a_workflow_is_a_clear_error_and_its_body_is_testable() {
     assert!(durable.message().contains("`add-one`"), "{}", durable.message());
     assert_eq!(add_one(1).run_body().await.unwrap(), 2);
 }
+
+#[durable_step]
+async fn square(x: u32) -> Result<u32, Error> {
+    let attempt = durable_runtime::StepContext::current().map_or(0, |s| s.attempt());
+    assert_eq!(attempt, 1, "a step body sees its attempt");
+    Ok(x * x)
+}
+
+#[durable_workflow]
+async fn squares(ctx: DurableContext, xs: Vec<u32>) -> Result<Vec<u32>, Error> {
+    let mapped = ctx.map(xs, |_ctx, x, _| async move { square(x).await }).max_concurrency(2).await?;
+    let branches = ctx
+        .parallel::<u32>()
+        .branch(|_ctx| async move { square(10).await })
+        .branch(|_ctx| async move { square(11).await })
+        .await?;
+    let mut out = mapped.into_results()?;
+    out.extend(branches.into_results()?);
+    Ok(out)
+}
+
+#[tokio::test]
+async fn steps_bind_to_map_items_and_parallel_branches() {
+    let result = TestRunner::new(squares).run(vec![2u32, 3]).await.unwrap();
+    assert_eq!(result.status(), ExecutionStatus::Succeeded);
+    assert_eq!(result.output::<Vec<u32>>().unwrap(), vec![4, 9, 100, 121]);
+    let ops = result.operations();
+    let parent_of = |id: &str| ops.iter().find(|o| o.id == id).map(|o| (o.sub_type.clone(), o.parent_id.clone()));
+    for step in ops.iter().filter(|o| o.op_type == OperationType::Step) {
+        assert_eq!(step.name.as_deref(), Some("square"));
+        let (sub_type, _) = parent_of(step.parent_id.as_deref().unwrap()).unwrap();
+        let sub_type = sub_type.unwrap();
+        assert!(
+            sub_type.as_str() == "MapIteration" || sub_type.as_str() == "ParallelBranch",
+            "a step's parent is its item, not {sub_type}"
+        );
+    }
+}

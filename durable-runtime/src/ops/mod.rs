@@ -2,11 +2,14 @@
 //! awaiting it (it implements `IntoFuture`) runs the operation, or replays its recorded outcome.
 
 pub mod batch;
+pub mod callback;
 pub mod child;
+pub mod invoke;
 pub mod map;
 pub mod parallel;
 pub mod step;
 pub mod wait;
+pub mod wait_for_condition;
 
 use crate::error::{DurableError, ErrorKind};
 use serde::de::DeserializeOwned;
@@ -20,8 +23,19 @@ pub const MAX_CONTEXT_RESULT_BYTES: usize = 256 * 1024;
 
 /// Deserializes a recorded payload (absent means JSON `null`).
 pub(crate) fn decode<T: DeserializeOwned>(payload: Option<&str>, what: &str) -> Result<T, DurableError> {
+    decode_lazy(payload, || what.to_owned())
+}
+
+/// [`decode`], naming the operation only when there is an error (the replay path stays cheap).
+pub(crate) fn decode_lazy<T: DeserializeOwned>(
+    payload: Option<&str>,
+    what: impl FnOnce() -> String,
+) -> Result<T, DurableError> {
     serde_json::from_str(payload.unwrap_or("null")).map_err(|e| {
-        DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the recorded result of {what}: {e}"))
+        DurableError::new(
+            ErrorKind::Serialization,
+            format!("cannot deserialize the recorded result of {}: {e}", what()),
+        )
     })
 }
 

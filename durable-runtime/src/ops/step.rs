@@ -5,7 +5,7 @@
 //! On replay a recorded outcome is returned without running the body. The value returned is always
 //! the one deserialized from the recorded payload, so the live run and every replay see the same value.
 
-use super::{decode, encode, label, MAX_STEP_RESULT_BYTES};
+use super::{decode, decode_lazy, encode, label, MAX_STEP_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -40,7 +40,17 @@ pub struct StepContext {
     name: Option<String>,
 }
 
+tokio::task_local! {
+    static CURRENT_STEP: StepContext;
+}
+
 impl StepContext {
+    /// The context of the step whose body is running right now, `None` outside a step body. This is
+    /// how a `#[durable_step]` function reads its attempt number.
+    pub fn current() -> Option<StepContext> {
+        CURRENT_STEP.try_with(Clone::clone).ok()
+    }
+
     /// The 1-based attempt number.
     pub fn attempt(&self) -> u32 {
         self.attempt
@@ -143,15 +153,17 @@ where
 {
     async fn run(self) -> Result<T, DurableError> {
         let exec = self.ctx.exec.clone();
-        let expected = Expected { op_type: OperationType::Step, sub_type: OperationSubType::Step, name: self.name.as_deref() };
+        let expected =
+            Expected { op_type: OperationType::Step, sub_type: OperationSubType::Step, name: self.name.as_deref() };
         let semantics = self.semantics;
-        let what = self.label();
         let plan = exec.with_record(&self.op, &expected, |record| {
             let Some(record) = record else { return Plan::Attempt { attempt: 1, send_start: true } };
             let details = record.step_details.as_ref();
             let finished = details.and_then(|d| d.attempt).unwrap_or(0);
             match &record.status {
-                OperationStatus::Succeeded => Plan::Done(decode(details.and_then(|d| d.result.as_deref()), &what)),
+                OperationStatus::Succeeded => {
+                    Plan::Done(decode_lazy(details.and_then(|d| d.result.as_deref()), || self.label()))
+                }
                 OperationStatus::Failed => {
                     let error = details.and_then(|d| d.error.clone()).unwrap_or_default();
                     Plan::Done(Err(DurableError::from_object(ErrorKind::StepFailed, &error)))
@@ -172,14 +184,14 @@ where
             Plan::Unknown(status) => {
                 let error = DurableError::new(
                     ErrorKind::UnknownStatus,
-                    format!("{what} has status `{status}`, which this version of the runtime does not know"),
+                    format!("{} has status `{status}`, which this version of the runtime does not know", self.label()),
                 );
                 match exec.halt(error).await {}
             }
             Plan::Interrupted { attempt } => {
                 let error = DurableError::new(
                     ErrorKind::StepInterrupted,
-                    format!("attempt {attempt} of {what} was interrupted before its outcome was recorded"),
+                    format!("attempt {attempt} of {} was interrupted before its outcome was recorded", self.label()),
                 );
                 self.after_failure(attempt, error).await
             }
@@ -200,7 +212,7 @@ where
         let Self { body, .. } = self;
         let outcome = {
             let _busy = exec.busy();
-            body(step_ctx).await
+            CURRENT_STEP.scope(step_ctx.clone(), body(step_ctx)).await
         };
         let this = StepTail { ctx: self.ctx, op: self.op, name: self.name, retry: self.retry };
         match outcome {

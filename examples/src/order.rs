@@ -1,0 +1,73 @@
+//! An order workflow: reserve stock, wait for a cooling-off period, charge the card at most once per
+//! attempt, and confirm in a sub-workflow.
+
+use durable_runtime::{durable_step, durable_workflow, DurableContext, DurableError, Error, StepContext};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What the workflow is started with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Order {
+    /// The order's id.
+    pub order_id: String,
+    /// Amount in cents.
+    pub amount: u64,
+}
+
+/// What the workflow returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The order's id.
+    pub order_id: String,
+    /// The stock reservation.
+    pub reservation: String,
+    /// The payment's id.
+    pub payment: String,
+    /// The confirmation sent to the customer.
+    pub confirmation: String,
+}
+
+/// Reserves stock (a step named `reserve`).
+#[durable_step]
+pub async fn reserve(order: Order) -> Result<String, Error> {
+    Ok(format!("reservation-{}", order.order_id))
+}
+
+/// Charges the card: at most once per attempt, three attempts, 2 s then 4 s apart (with jitter).
+#[durable_step(retry = exponential(max_attempts = 3, initial = "2s", max = "1m"), semantics = at_most_once)]
+pub async fn charge(amount: u64) -> Result<String, Error> {
+    if amount == 0 {
+        return Err(DurableError::with_type("InvalidAmount", "nothing to charge").into());
+    }
+    let attempt = StepContext::current().map_or(1, |step| step.attempt());
+    Ok(format!("payment-{amount}-attempt-{attempt}"))
+}
+
+/// Renders the confirmation e-mail.
+#[durable_step]
+pub async fn render(order_id: String) -> Result<String, Error> {
+    Ok(format!("email-for-{order_id}"))
+}
+
+/// Sends it.
+#[durable_step]
+pub async fn send(email: String) -> Result<String, Error> {
+    Ok(format!("sent:{email}"))
+}
+
+/// Confirms an order; awaited from `place_order` it runs as a sub-workflow (a child context).
+#[durable_workflow]
+pub async fn confirm(_ctx: DurableContext, order_id: String) -> Result<String, Error> {
+    let email = render(order_id).await?;
+    send(email).await
+}
+
+/// The workflow.
+#[durable_workflow]
+pub async fn place_order(ctx: DurableContext, order: Order) -> Result<Receipt, Error> {
+    let reservation = reserve(order.clone()).await?;
+    ctx.wait(Duration::from_secs(60)).name("cooling-off").await?;
+    let payment = charge(order.amount).await?;
+    let confirmation = confirm(ctx.clone(), order.order_id.clone()).await?;
+    Ok(Receipt { order_id: order.order_id, reservation, payment, confirmation })
+}
