@@ -2,10 +2,10 @@
 
 use crate::engine::ids::{Namespace, OpId};
 use crate::engine::Execution;
+use crate::error::Error;
 use crate::ops::child::ChildContext;
 use crate::ops::step::{Step, StepContext};
 use crate::ops::wait::Wait;
-use crate::error::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;

@@ -92,7 +92,8 @@ impl<R> StepCall<R> {
     /// Runs the body once, here, without a workflow: no checkpoint, no retry, no replay. This is how a
     /// step body is unit-tested.
     ///
-    /// ```
+    #[cfg_attr(feature = "macros", doc = "```")]
+    #[cfg_attr(not(feature = "macros"), doc = "```ignore")]
     /// # use durable_runtime::durable_step;
     /// #[durable_step]
     /// async fn double(x: u32) -> Result<u32, durable_runtime::Error> {
@@ -206,7 +207,8 @@ where
 /// through an async sink). What it computes is **not** recorded: it runs again on every replay, and
 /// if its result steers which durable operations run, replay breaks. Prefer a `#[durable_step]`.
 ///
-/// ```
+#[cfg_attr(feature = "macros", doc = "```")]
+#[cfg_attr(not(feature = "macros"), doc = "```ignore")]
 /// # use durable_runtime::{durable_workflow, unchecked, DurableContext, Error};
 /// # async fn warm_cache() {}
 /// #[durable_workflow]

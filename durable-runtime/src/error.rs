@@ -8,6 +8,12 @@ use std::fmt;
 /// it with `?`.
 pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// `ErrorType` the service records when a callback's overall timeout elapses.
+pub const CALLBACK_TIMEOUT_ERROR_TYPE: &str = "Callback.Timeout";
+
+/// `ErrorType` the service records when a callback's heartbeat timeout elapses.
+pub const CALLBACK_HEARTBEAT_ERROR_TYPE: &str = "Callback.Heartbeat";
+
 /// What went wrong, coarsely. Match on it with a wildcard arm: new kinds may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -34,10 +40,21 @@ pub enum ErrorKind {
     CheckpointFailed,
     /// A record of the execution state has a status this version does not know.
     UnknownStatus,
+    /// A callback was answered with a failure (the sender's error), or a wait-for-callback failed.
+    CallbackFailed,
+    /// A callback timed out: its overall timeout (`Callback.Timeout`) or its heartbeat timeout
+    /// (`Callback.Heartbeat`) elapsed.
+    CallbackTimedOut,
+    /// A chained invoke's target failed, timed out or was stopped.
+    InvokeFailed,
+    /// The check of a wait-for-condition raised an error.
+    ConditionCheckFailed,
+    /// A wait-for-condition used up its attempts without its condition being met.
+    MaxChecksExceeded,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 11] = [
+    const ALL: [ErrorKind; 16] = [
         Self::StepFailed,
         Self::StepInterrupted,
         Self::ChildFailed,
@@ -49,13 +66,32 @@ impl ErrorKind {
         Self::NonDeterministic,
         Self::CheckpointFailed,
         Self::UnknownStatus,
+        Self::CallbackFailed,
+        Self::CallbackTimedOut,
+        Self::InvokeFailed,
+        Self::ConditionCheckFailed,
+        Self::MaxChecksExceeded,
     ];
 
     /// The kind whose default error type is `error_type`, for the specific kinds only.
     fn from_default_type(error_type: &str) -> Option<Self> {
+        if error_type == CALLBACK_HEARTBEAT_ERROR_TYPE {
+            return Some(Self::CallbackTimedOut);
+        }
         Self::ALL
             .into_iter()
-            .filter(|k| !matches!(k, Self::StepFailed | Self::ChildFailed | Self::HandlerFailed | Self::WaitFailed))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    Self::StepFailed
+                        | Self::ChildFailed
+                        | Self::HandlerFailed
+                        | Self::WaitFailed
+                        | Self::CallbackFailed
+                        | Self::InvokeFailed
+                        | Self::ConditionCheckFailed
+                )
+            })
             .find(|k| k.default_error_type() == error_type)
     }
 
@@ -73,6 +109,11 @@ impl ErrorKind {
             Self::NonDeterministic => "NonDeterministicExecutionError",
             Self::CheckpointFailed => "CheckpointFailedError",
             Self::UnknownStatus => "UnknownStatusError",
+            Self::CallbackFailed => "CallbackError",
+            Self::CallbackTimedOut => CALLBACK_TIMEOUT_ERROR_TYPE,
+            Self::InvokeFailed => "InvokeError",
+            Self::ConditionCheckFailed => "WaitForConditionError",
+            Self::MaxChecksExceeded => "WaitForCondition.MaxChecksExceeded",
         }
     }
 }
@@ -127,10 +168,7 @@ impl DurableError {
         let kind = object.error_type.as_deref().and_then(ErrorKind::from_default_type).unwrap_or(kind);
         Self {
             kind,
-            error_type: object
-                .error_type
-                .clone()
-                .unwrap_or_else(|| kind.default_error_type().to_owned()),
+            error_type: object.error_type.clone().unwrap_or_else(|| kind.default_error_type().to_owned()),
             message: object.error_message.clone().unwrap_or_default(),
             data: object.error_data.clone(),
             stack_trace: object.stack_trace.clone(),
@@ -203,7 +241,7 @@ pub(crate) fn bound_error_object(mut object: ErrorObject) -> ErrorObject {
             cut -= 1;
         }
         message.truncate(cut);
-        message.push_str("…");
+        message.push('…');
         if cut == 0 {
             break;
         }

@@ -99,7 +99,7 @@ where
     let exec = Arc::new(Execution::new(
         durable_execution_arn,
         checkpoint_token,
-        operations.into_iter().filter(|op| op.op_type != OperationType::Execution),
+        operations,
         client,
     ));
     let output =

@@ -60,6 +60,9 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![doc(test(attr(deny(warnings))))]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod checkpoint;
 pub mod context;
 pub mod dsl;
@@ -69,17 +72,14 @@ pub mod invocation;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod ops;
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
 pub mod protocol;
 pub mod retry;
 pub mod testing;
 
 pub use context::DurableContext;
+pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall};
 pub use error::{DurableError, Error, ErrorKind};
 pub use invocation::{Handler, InvocationError, Options};
-pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall};
 pub use ops::step::{StepContext, StepSemantics};
 
 /// Turns an `async fn(ctx: DurableContext, input: I) -> Result<O, E>` into a durable workflow: a

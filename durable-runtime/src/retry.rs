@@ -23,7 +23,7 @@ pub enum Jitter {
 }
 
 impl Jitter {
-    fn apply(self, delay: Duration) -> Duration {
+    pub(crate) fn apply(self, delay: Duration) -> Duration {
         match self {
             Self::None => delay,
             Self::Full => delay.mul_f64(fastrand::f64()),
@@ -300,7 +300,10 @@ mod tests {
     #[test]
     fn filter_on_error_type() {
         let s = RetryStrategy::fixed(Duration::from_secs(1)).retry_if_error_type(|t| t.ends_with("TransientError"));
-        assert_eq!(s.decide(1, &DurableError::with_type("NetTransientError", "x")), RetryDecision::RetryAfter(Duration::from_secs(1)));
+        assert_eq!(
+            s.decide(1, &DurableError::with_type("NetTransientError", "x")),
+            RetryDecision::RetryAfter(Duration::from_secs(1))
+        );
         assert_eq!(s.decide(1, &DurableError::with_type("Fatal", "x")), RetryDecision::Stop);
     }
 }

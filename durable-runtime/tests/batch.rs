@@ -124,7 +124,12 @@ async fn min_successful_and_tolerances_complete_early() {
         Ok::<_, Error>((batch.completion_reason(), batch.success_count(), batch.failure_count(), batch.total_count()))
     };
     let run = |mode: &'static str| async move {
-        TestRunner::new(handler).run(json!({"mode": mode})).await.unwrap().output::<(CompletionReason, usize, usize, usize)>().unwrap()
+        TestRunner::new(handler)
+            .run(json!({"mode": mode}))
+            .await
+            .unwrap()
+            .output::<(CompletionReason, usize, usize, usize)>()
+            .unwrap()
     };
     // min 2 successes: items 0 (ok), 1, 2 (fail), 3 (ok) → reached after item 3.
     assert_eq!(run("min2").await, (CompletionReason::MinSuccessfulReached, 2, 2, 4));
@@ -171,10 +176,8 @@ async fn an_item_suspending_on_a_wait_keeps_its_slot_and_items_run_once() {
         .filter(|(_, e)| e["EventType"] == "ContextStarted" && e["SubType"] == "MapIteration")
         .map(|(i, _)| i)
         .collect();
-    let first_done = events
-        .iter()
-        .position(|e| e["EventType"] == "ContextSucceeded" && e["SubType"] == "MapIteration")
-        .unwrap();
+    let first_done =
+        events.iter().position(|e| e["EventType"] == "ContextSucceeded" && e["SubType"] == "MapIteration").unwrap();
     assert_eq!(starts.len(), 3);
     assert!(starts[1] < first_done && starts[2] > first_done, "{starts:?} vs {first_done}");
 }
@@ -218,12 +221,7 @@ async fn parallel_with_named_branches_and_flat_nesting() {
 async fn zero_concurrency_is_rejected_before_any_checkpoint() {
     let service = MemoryService::new();
     let handler = |ctx: DurableContext, _: Value| async move {
-        let err = ctx
-            .parallel::<u32>()
-            .branch(|_| async { Ok::<_, Error>(1) })
-            .max_concurrency(0)
-            .await
-            .unwrap_err();
+        let err = ctx.parallel::<u32>().branch(|_| async { Ok::<_, Error>(1) }).max_concurrency(0).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
         Err::<(), _>(err)
     };
@@ -266,7 +264,11 @@ async fn a_large_aggregate_uses_replay_children_and_items_are_not_rerun() {
         .requests(result.execution_arn())
         .into_iter()
         .flat_map(|r| r.updates)
-        .find(|u| u.op_type == OperationType::Context && u.action == OperationAction::Succeed && u.sub_type.as_ref().map(|s| s.as_str()) == Some("Map"))
+        .find(|u| {
+            u.op_type == OperationType::Context
+                && u.action == OperationAction::Succeed
+                && u.sub_type.as_ref().map(|s| s.as_str()) == Some("Map")
+        })
         .unwrap();
     assert_eq!(succeed.context_options.unwrap().replay_children, Some(true));
     assert!(succeed.payload.unwrap().len() < 1024, "a decision record, not the results");

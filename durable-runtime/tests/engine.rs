@@ -140,8 +140,14 @@ async fn a_step_failing_twice_records_attempts_and_delays_of_its_strategy() {
     let history = history_json(result.history());
     let failed = events(&history, "StepFailed");
     assert_eq!(failed.len(), 2);
-    assert_eq!(failed[0]["StepFailedDetails"]["RetryDetails"], json!({"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2}));
-    assert_eq!(failed[1]["StepFailedDetails"]["RetryDetails"], json!({"CurrentAttempt": 2, "NextAttemptDelaySeconds": 6}));
+    assert_eq!(
+        failed[0]["StepFailedDetails"]["RetryDetails"],
+        json!({"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2})
+    );
+    assert_eq!(
+        failed[1]["StepFailedDetails"]["RetryDetails"],
+        json!({"CurrentAttempt": 2, "NextAttemptDelaySeconds": 6})
+    );
     assert_eq!(failed[0]["StepFailedDetails"]["Error"]["Payload"]["ErrorType"], "FlakyError");
     assert_eq!(failed[1]["StepFailedDetails"]["Error"]["Payload"]["ErrorMessage"], "attempt 2");
     let succeeded = events(&history, "StepSucceeded");
@@ -192,7 +198,12 @@ async fn step_errors_keep_type_and_message_across_replay() {
     assert_eq!(seen[0].2, ErrorKind::StepFailed);
 }
 
-fn at_most_once_handler(runs: Counter, crash_service: MemoryService, retry: RetryStrategy) -> impl Fn(DurableContext, Value) -> Pin<Box<dyn Future<Output = Result<u32, Error>> + Send>> + Send + Sync + 'static {
+fn at_most_once_handler(
+    runs: Counter,
+    crash_service: MemoryService,
+    retry: RetryStrategy,
+) -> impl Fn(DurableContext, Value) -> Pin<Box<dyn Future<Output = Result<u32, Error>> + Send>> + Send + Sync + 'static
+{
     move |ctx: DurableContext, _: Value| {
         let runs = runs.clone();
         let service = crash_service.clone();
@@ -348,7 +359,10 @@ async fn three_hundred_concurrent_updates_go_out_as_two_requests() {
     let service = MemoryService::new();
     let handler = |ctx: DurableContext, _: Value| async move {
         let waits = (0..300)
-            .map(|i| Box::pin(ctx.wait(Duration::from_secs(1 + i % 3)).into_future()) as Pin<Box<dyn Future<Output = _> + Send>>)
+            .map(|i| {
+                Box::pin(ctx.wait(Duration::from_secs(1 + i % 3)).into_future())
+                    as Pin<Box<dyn Future<Output = _> + Send>>
+            })
             .collect();
         for r in join_all(waits).await {
             r?;
@@ -370,8 +384,9 @@ async fn a_one_mebibyte_batch_is_split_under_the_request_limit() {
     let handler = |ctx: DurableContext, _: Value| async move {
         let steps = (0..8)
             .map(|i| {
-                Box::pin(ctx.step(move |_| async move { Ok::<_, Error>(format!("{i}").repeat(128 * 1024)) }).into_future())
-                    as Pin<Box<dyn Future<Output = _> + Send>>
+                Box::pin(
+                    ctx.step(move |_| async move { Ok::<_, Error>(format!("{i}").repeat(128 * 1024)) }).into_future(),
+                ) as Pin<Box<dyn Future<Output = _> + Send>>
             })
             .collect();
         let mut total = 0usize;

@@ -25,7 +25,11 @@ pub trait CheckpointClient: Send + Sync + 'static {
     /// `CheckpointDurableExecution`: applies `request.updates` atomically, consumes
     /// `request.checkpoint_token` and returns the next token plus the operations that changed.
     /// `request.client_token` must be sent unchanged on every transport retry of this call.
-    fn checkpoint(&self, execution_arn: &str, request: CheckpointRequest) -> BoxFuture<Result<CheckpointResponse, CheckpointError>>;
+    fn checkpoint(
+        &self,
+        execution_arn: &str,
+        request: CheckpointRequest,
+    ) -> BoxFuture<Result<CheckpointResponse, CheckpointError>>;
 
     /// `GetDurableExecutionState`: one page of the execution's operations, starting at `marker`
     /// (`None` for the first page). Does not consume the token.
@@ -124,7 +128,9 @@ impl fmt::Display for CheckpointError {
             ErrorClass::Fatal => "fatal",
         };
         match (&self.code, self.status) {
-            (Some(code), Some(status)) => write!(f, "{class} checkpoint error {code} (HTTP {status}): {}", self.message),
+            (Some(code), Some(status)) => {
+                write!(f, "{class} checkpoint error {code} (HTTP {status}): {}", self.message)
+            }
             (Some(code), None) => write!(f, "{class} checkpoint error {code}: {}", self.message),
             (None, Some(status)) => write!(f, "{class} checkpoint error (HTTP {status}): {}", self.message),
             (None, None) => write!(f, "{class} checkpoint error: {}", self.message),
@@ -141,9 +147,15 @@ mod tests {
     #[test]
     fn classification_follows_the_protocol() {
         let c = |status, code, msg| CheckpointError::classify(status, code, msg).class();
-        assert_eq!(c(Some(400), Some("InvalidParameterValueException"), "Invalid Checkpoint Token: stale"), ErrorClass::Retryable);
+        assert_eq!(
+            c(Some(400), Some("InvalidParameterValueException"), "Invalid Checkpoint Token: stale"),
+            ErrorClass::Retryable
+        );
         assert_eq!(c(Some(400), None, "Invalid checkpoint token"), ErrorClass::Retryable);
-        assert_eq!(c(Some(400), Some("InvalidParameterValueException"), "Invalid parent operation id."), ErrorClass::Fatal);
+        assert_eq!(
+            c(Some(400), Some("InvalidParameterValueException"), "Invalid parent operation id."),
+            ErrorClass::Fatal
+        );
         assert_eq!(c(Some(429), Some("TooManyRequestsException"), "slow down"), ErrorClass::Retryable);
         assert_eq!(c(Some(503), Some("ServiceException"), "oops"), ErrorClass::Retryable);
         assert_eq!(c(Some(502), Some("KMSAccessDeniedException"), "denied"), ErrorClass::Fatal);

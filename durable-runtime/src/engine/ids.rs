@@ -61,11 +61,7 @@ impl Namespace {
             Some(owner) => format!("{}-{n}", owner.positional).into(),
             None => n.to_string().into(),
         };
-        OpId {
-            id: hash_id(&positional).into(),
-            positional,
-            parent_id: self.parent_id.clone(),
-        }
+        OpId { id: hash_id(&positional).into(), positional, parent_id: self.parent_id.clone() }
     }
 }
 

@@ -19,6 +19,37 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 /// The state of one invocation of one execution.
+/// The recorded operations: kept in the order they arrived, indexed by id. Records are large, so they
+/// are never moved once loaded (a map of them would move every record on each growth).
+struct Records {
+    ops: Vec<Operation>,
+    index: HashMap<String, usize>,
+}
+
+impl Records {
+    fn new(ops: Vec<Operation>) -> Self {
+        let mut index = HashMap::with_capacity(ops.len());
+        for (i, op) in ops.iter().enumerate() {
+            index.insert(op.id.clone(), i);
+        }
+        Self { ops, index }
+    }
+
+    fn get(&self, id: &str) -> Option<&Operation> {
+        self.index.get(id).and_then(|&i| self.ops.get(i))
+    }
+
+    fn upsert(&mut self, op: Operation) {
+        match self.index.get(op.id.as_str()).and_then(|&i| self.ops.get_mut(i)) {
+            Some(slot) => *slot = op,
+            None => {
+                self.index.insert(op.id.clone(), self.ops.len());
+                self.ops.push(op);
+            }
+        }
+    }
+}
+
 pub(crate) struct Execution {
     pub(crate) arn: String,
     pub(crate) client: Arc<dyn CheckpointClient>,
@@ -26,7 +57,7 @@ pub(crate) struct Execution {
 }
 
 struct Inner {
-    ops: HashMap<String, Operation>,
+    ops: Records,
     queue: Queue,
     token: Option<String>,
     /// Every update with a sequence number below this is durable.
@@ -58,7 +89,7 @@ impl Execution {
         operations: impl IntoIterator<Item = Operation>,
         client: Arc<dyn CheckpointClient>,
     ) -> Self {
-        let ops = operations.into_iter().map(|op| (op.id.clone(), op)).collect();
+        let ops = Records::new(operations.into_iter().collect());
         Self {
             arn,
             client,
@@ -208,14 +239,18 @@ impl Execution {
     }
 
     /// Applies the outcome of the request that ended at `end_seq`.
-    pub(crate) fn complete_request(&self, end_seq: u64, outcome: Result<(Option<String>, Vec<Operation>), CheckpointError>) {
+    pub(crate) fn complete_request(
+        &self,
+        end_seq: u64,
+        outcome: Result<(Option<String>, Vec<Operation>), CheckpointError>,
+    ) {
         let mut inner = self.lock();
         inner.in_flight = false;
         match outcome {
             Ok((token, operations)) => {
                 inner.token = token;
                 for op in operations {
-                    inner.ops.insert(op.id.clone(), op);
+                    inner.ops.upsert(op);
                 }
                 inner.durable_seq = end_seq;
             }

@@ -281,7 +281,8 @@ where
         ));
     }
     let exec = ctx.exec.clone();
-    let expected = Expected { op_type: OperationType::Context, sub_type: spec.sub_type.clone(), name: spec.name.as_deref() };
+    let expected =
+        Expected { op_type: OperationType::Context, sub_type: spec.sub_type.clone(), name: spec.name.as_deref() };
     let plan = exec.with_record(&op, &expected, |record| {
         let Some(record) = record else { return Ok(Plan::Run { send_start: true, record: true, only: None }) };
         let details = record.context_details.as_ref();
@@ -419,12 +420,30 @@ where
         let name = names.get(index).cloned().flatten();
         let (item, recorded) = match outcome {
             Some(Ok((value, payload))) => (
-                BatchItem { index, name: name.clone(), status: BatchItemStatus::Succeeded, result: Some(value), error: None },
+                BatchItem {
+                    index,
+                    name: name.clone(),
+                    status: BatchItemStatus::Succeeded,
+                    result: Some(value),
+                    error: None,
+                },
                 SummaryItem { index, name, status: BatchItemStatus::Succeeded, result: Some(payload), error: None },
             ),
             Some(Err(error)) => (
-                BatchItem { index, name: name.clone(), status: BatchItemStatus::Failed, result: None, error: Some(error.clone()) },
-                SummaryItem { index, name, status: BatchItemStatus::Failed, result: None, error: Some(error.to_object()) },
+                BatchItem {
+                    index,
+                    name: name.clone(),
+                    status: BatchItemStatus::Failed,
+                    result: None,
+                    error: Some(error.clone()),
+                },
+                SummaryItem {
+                    index,
+                    name,
+                    status: BatchItemStatus::Failed,
+                    result: None,
+                    error: Some(error.to_object()),
+                },
             ),
             None => (
                 BatchItem { index, name: name.clone(), status: BatchItemStatus::Started, result: None, error: None },
@@ -440,11 +459,7 @@ where
         let mut update = update(OperationAction::Succeed);
         if payload.len() > MAX_CONTEXT_RESULT_BYTES {
             let decision = Summary {
-                all: summary
-                    .all
-                    .into_iter()
-                    .map(|i| SummaryItem { result: None, error: None, ..i })
-                    .collect(),
+                all: summary.all.into_iter().map(|i| SummaryItem { result: None, error: None, ..i }).collect(),
                 completion_reason: reason,
             };
             update.payload = Some(encode(&decision, &what)?);

@@ -11,7 +11,9 @@ use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
-use crate::protocol::{ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate};
+use crate::protocol::{
+    ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::{Future, IntoFuture};
@@ -89,7 +91,8 @@ where
     async fn run(self) -> Result<T, DurableError> {
         let exec = self.ctx.exec.clone();
         let what = label("child context", self.name.as_deref(), &self.op.positional);
-        let expected = Expected { op_type: OperationType::Context, sub_type: self.sub_type.clone(), name: self.name.as_deref() };
+        let expected =
+            Expected { op_type: OperationType::Context, sub_type: self.sub_type.clone(), name: self.name.as_deref() };
         let plan = exec.with_record(&self.op, &expected, |record| {
             let Some(record) = record else { return Plan::Run { send_start: true, record: true } };
             let details = record.context_details.as_ref();
@@ -124,7 +127,9 @@ where
         let child = self.ctx.child(self.op.clone());
         let Self { ctx, op, name, sub_type, body } = self;
         let this = ChildContext { ctx, op, name, sub_type, body: () };
-        let outcome = crate::context::scoped(child.clone(), body(child)).await.map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
+        let outcome = crate::context::scoped(child.clone(), body(child))
+            .await
+            .map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
         let outcome = outcome.and_then(|value| encode(&value, &what).map_err(|e| e.to_object()));
         match outcome {
             Ok(payload) => {

@@ -7,7 +7,9 @@ use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
-use crate::protocol::{OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, WaitOptions};
+use crate::protocol::{
+    OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, WaitOptions,
+};
 use std::future::IntoFuture;
 use std::time::Duration;
 
@@ -36,11 +38,11 @@ impl Wait {
 
     async fn run(self) -> Result<(), DurableError> {
         let what = label("wait", self.name.as_deref(), &self.op.positional);
-        let seconds = wait_seconds(self.duration).map_err(|msg| {
-            DurableError::new(ErrorKind::InvalidArgument, format!("{what}: {msg}"))
-        })?;
+        let seconds = wait_seconds(self.duration)
+            .map_err(|msg| DurableError::new(ErrorKind::InvalidArgument, format!("{what}: {msg}")))?;
         let exec = self.ctx.exec.clone();
-        let expected = Expected { op_type: OperationType::Wait, sub_type: OperationSubType::Wait, name: self.name.as_deref() };
+        let expected =
+            Expected { op_type: OperationType::Wait, sub_type: OperationSubType::Wait, name: self.name.as_deref() };
         let status = exec.with_record(&self.op, &expected, |record| record.map(|r| r.status.clone()));
         let Some(status) = status else { match Halted.await {} };
         match status {

@@ -112,7 +112,10 @@ fn checkpoint_request_uses_the_service_member_names() {
     assert_eq!(serde_json::to_value(&request).unwrap(), expected);
     // Member order as aws-sdk-lambda writes it.
     let text = serde_json::to_string(&request).unwrap();
-    assert!(text.starts_with("{\"CheckpointToken\":\"tok-1\",\"ClientToken\":\"5b7f0a3c\",\"Updates\":[{\"Id\""), "{text}");
+    assert!(
+        text.starts_with("{\"CheckpointToken\":\"tok-1\",\"ClientToken\":\"5b7f0a3c\",\"Updates\":[{\"Id\""),
+        "{text}"
+    );
     assert_eq!(round_trip::<CheckpointRequest>(&expected), expected);
 }
 

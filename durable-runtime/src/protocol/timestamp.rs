@@ -185,9 +185,7 @@ impl Visitor<'_> for TimestampVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        i64::try_from(v)
-            .map(Timestamp::from_integer)
-            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        i64::try_from(v).map(Timestamp::from_integer).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {

@@ -2,16 +2,40 @@
 //! of conformance §2 ("How checkpoint actions appear in history").
 
 use super::state::{after, Execution};
+use super::{execution_arn, function_name_of, uuid, EXECUTED_VERSION};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus, RetryDetails};
 use crate::protocol::{
     CallbackDetails, ContextDetails, Operation, OperationAction, OperationStatus, OperationType, OperationUpdate,
     StepDetails, Timestamp, WaitDetails,
 };
 
+/// What applying an update started that the service must keep track of.
+pub(super) enum Applied {
+    /// Nothing beyond the operation itself.
+    Nothing,
+    /// A CALLBACK START minted this CallbackId (to route the answers).
+    Callback(String),
+    /// A CHAINED_INVOKE START: the target execution to create.
+    ChainedInvoke(TargetExecution),
+}
+
+/// The durable execution a CHAINED_INVOKE START creates for its target.
+pub(super) struct TargetExecution {
+    /// `FunctionName` as the caller sent it.
+    pub(super) requested: String,
+    /// The function's name.
+    pub(super) function_name: String,
+    pub(super) name: String,
+    pub(super) execution_id: String,
+    pub(super) arn: String,
+    pub(super) input: Option<String>,
+    pub(super) tenant_id: Option<String>,
+}
+
 impl Execution {
-    /// Applies `update` (already validated) at time `now`. Returns the CallbackId minted by a CALLBACK
-    /// START, so the service can route callback answers.
-    pub(super) fn apply(&mut self, update: &OperationUpdate, now: Timestamp) -> Option<String> {
+    /// Applies `update` (already validated) at time `now`, and says what it started that the service
+    /// must track (a callback to route, a target execution to create).
+    pub(super) fn apply(&mut self, update: &OperationUpdate, now: Timestamp) -> Applied {
         match update.op_type {
             OperationType::Execution => {
                 match update.action {
@@ -22,26 +46,23 @@ impl Execution {
                         self.finish(ExecutionStatus::Failed, None, Some(update.error.clone().unwrap_or_default()), now)
                     }
                 }
-                None
+                Applied::Nothing
             }
             OperationType::Step => {
                 self.apply_step(update, now);
-                None
+                Applied::Nothing
             }
             OperationType::Context => {
                 self.apply_context(update, now);
-                None
+                Applied::Nothing
             }
             OperationType::Wait => {
                 self.apply_wait(update, now);
-                None
+                Applied::Nothing
             }
-            OperationType::Callback => Some(self.apply_callback(update, now)),
-            OperationType::ChainedInvoke => {
-                self.apply_chained_invoke(update, now);
-                None
-            }
-            _ => None,
+            OperationType::Callback => Applied::Callback(self.apply_callback(update, now)),
+            OperationType::ChainedInvoke => self.apply_chained_invoke(update, now),
+            _ => Applied::Nothing,
         }
     }
 
@@ -226,24 +247,41 @@ impl Execution {
         callback_id
     }
 
-    fn apply_chained_invoke(&mut self, update: &OperationUpdate, now: Timestamp) {
+    fn apply_chained_invoke(&mut self, update: &OperationUpdate, now: Timestamp) -> Applied {
         let i = self.entry_for(update, now);
-        self.update_op(i, now, |op| {
-            if update.action == OperationAction::Start {
-                let options = update.chained_invoke_options.clone().unwrap_or_default();
-                let details = EventDetails {
-                    function_name: Some(options.function_name),
-                    tenant_id: options.tenant_id,
-                    input: update.payload.clone().map(EventPayload::full),
-                    ..Default::default()
-                };
-                (EventType::ChainedInvokeStarted, details)
-            } else {
+        if update.action != OperationAction::Start {
+            self.update_op(i, now, |op| {
                 op.status = OperationStatus::Cancelled;
                 op.end_timestamp = Some(now);
                 let details = EventDetails { error: update.error.clone().map(EventError::full), ..Default::default() };
                 (EventType::ChainedInvokeStopped, details)
-            }
+            });
+            return Applied::Nothing;
+        }
+        let options = update.chained_invoke_options.clone().unwrap_or_default();
+        let function_name = function_name_of(&options.function_name);
+        let (name, execution_id) = (uuid(), uuid());
+        let arn = execution_arn(&function_name, &name, &execution_id);
+        let target = TargetExecution {
+            requested: options.function_name.clone(),
+            function_name,
+            name,
+            execution_id,
+            arn: arn.clone(),
+            input: update.payload.clone(),
+            tenant_id: options.tenant_id.clone(),
+        };
+        self.update_op(i, now, |_| {
+            let details = EventDetails {
+                function_name: Some(options.function_name),
+                tenant_id: options.tenant_id,
+                input: Some(EventPayload { payload: update.payload.clone(), truncated: false }),
+                executed_version: Some(EXECUTED_VERSION.to_owned()),
+                durable_execution_arn: Some(arn),
+                ..Default::default()
+            };
+            (EventType::ChainedInvokeStarted, details)
         });
+        Applied::ChainedInvoke(target)
     }
 }

@@ -26,6 +26,8 @@ mod service;
 mod state;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_invoke;
 mod validate;
 
 pub use crate::protocol::history::ExecutionStatus;
@@ -50,6 +52,9 @@ const ACCOUNT: &str = "123456789012";
 
 /// Region in minted ARNs.
 const REGION: &str = "us-east-1";
+
+/// `ExecutedVersion` recorded for chained invokes (the service always runs the target's `$LATEST`).
+pub const EXECUTED_VERSION: &str = "$LATEST";
 
 /// `ErrorType` recorded when an injected crash killed the invocation.
 pub const EXIT_ERROR_TYPE: &str = "Runtime.ExitError";
@@ -120,6 +125,54 @@ impl fmt::Display for MemoryError {
 
 impl std::error::Error for MemoryError {}
 
+/// A chained invoke as the service tracks it: the caller's CHAINED_INVOKE operation and the durable
+/// execution the service started for the target (see [`MemoryService::chained_invocations`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChainedInvocation {
+    /// ARN of the calling execution.
+    pub caller_arn: String,
+    /// Id of the caller's CHAINED_INVOKE operation.
+    pub operation_id: String,
+    /// `FunctionName` as the caller sent it (a name or an ARN).
+    pub function_name: String,
+    /// The function's name (the name part of an ARN).
+    pub target_function: String,
+    /// ARN of the target's durable execution.
+    pub target_arn: String,
+    /// The caller's `TenantId`, if any.
+    pub tenant_id: Option<String>,
+}
+
+/// A random id in UUID v4 form.
+pub(super) fn uuid() -> String {
+    let (hi, lo) = (fastrand::u64(..), fastrand::u64(..));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0x0fff,
+        0x8000 | ((lo >> 48) & 0x3fff),
+        lo & 0xffff_ffff_ffff
+    )
+}
+
+/// The ARN of an execution: `arn:aws:lambda:<region>:<account>:function:<fn>:$LATEST/durable-execution/<name>/<id>`.
+pub(super) fn execution_arn(function_name: &str, name: &str, execution_id: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{EXECUTED_VERSION}/durable-execution/{name}/{execution_id}")
+}
+
+/// The function name in a name or a function / version / alias ARN
+/// (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`).
+pub fn function_name_of(name_or_arn: &str) -> String {
+    if name_or_arn.starts_with("arn:") {
+        if let Some(name) = name_or_arn.split(':').skip_while(|p| *p != "function").nth(1) {
+            return name.to_owned();
+        }
+    }
+    name_or_arn.to_owned()
+}
+
 type Predicate = Arc<dyn Fn(&OperationUpdate) -> bool + Send + Sync + 'static>;
 
 /// The service's shared state.
@@ -127,6 +180,8 @@ struct Inner {
     executions: HashMap<String, Execution>,
     /// CallbackId → (ARN, operation id).
     callbacks: HashMap<String, (String, String)>,
+    /// Target execution ARN → the chained invoke that started it.
+    invokes: HashMap<String, ChainedInvocation>,
     /// Virtual time skipped so far.
     skipped: Duration,
     page_size: Option<usize>,
@@ -182,6 +237,7 @@ impl MemoryService {
             inner: Arc::new(Mutex::new(Inner {
                 executions: HashMap::new(),
                 callbacks: HashMap::new(),
+                invokes: HashMap::new(),
                 skipped: Duration::ZERO,
                 page_size: None,
                 latency: Duration::ZERO,

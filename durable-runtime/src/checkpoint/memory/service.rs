@@ -1,33 +1,21 @@
 //! The service's API: executions and invocations (what the runner calls), the checkpoint client
 //! (what the function calls), callbacks, and read accessors.
 
+use super::apply::{Applied, TargetExecution};
 use super::state::{after, CurrentInvocation, Execution};
 use super::validate::validate;
 use super::{
-    CompletedInvocation, CrashPoint, Inner, InvocationRecord, MemoryError, MemoryService, ACCOUNT,
-    DEFAULT_EXECUTION_TIMEOUT_SECONDS, EXIT_ERROR_TYPE, INVALID_OUTPUT_ERROR_TYPE, MAX_CONSECUTIVE_FAILED_INVOCATIONS,
-    REGION,
+    execution_arn, uuid, ChainedInvocation, CompletedInvocation, CrashPoint, Inner, InvocationRecord, MemoryError,
+    MemoryService, DEFAULT_EXECUTION_TIMEOUT_SECONDS, EXIT_ERROR_TYPE, INVALID_OUTPUT_ERROR_TYPE,
+    MAX_CONSECUTIVE_FAILED_INVOCATIONS,
 };
 use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus, HistoryEvent};
 use crate::protocol::{
-    CheckpointRequest, CheckpointResponse, ErrorObject, ExecutionDetails, ExecutionState, InvocationInput,
-    InvocationOutput, InvocationStatus, Operation, OperationStatus, OperationType, Timestamp,
+    ChainedInvokeDetails, CheckpointRequest, CheckpointResponse, ErrorObject, ExecutionDetails, ExecutionState,
+    InvocationInput, InvocationOutput, InvocationStatus, Operation, OperationStatus, OperationType, Timestamp,
 };
 use std::time::Duration;
-
-/// A random id in UUID v4 form.
-fn uuid() -> String {
-    let (hi, lo) = (fastrand::u64(..), fastrand::u64(..));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0x0fff,
-        0x8000 | ((lo >> 48) & 0x3fff),
-        lo & 0xffff_ffff_ffff
-    )
-}
 
 fn invalid_parameter(message: impl Into<String>) -> CheckpointError {
     let message = message.into();
@@ -65,25 +53,10 @@ impl MemoryService {
     /// Creates the STARTED EXECUTION operation (Id = the ARN's last segment) and records event 1,
     /// `ExecutionStarted`.
     pub fn start_execution(&self, function_name: &str, input_payload: Option<String>) -> String {
-        let name = uuid();
-        let execution_id = uuid();
-        let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:$LATEST/durable-execution/{name}/{execution_id}");
+        let (name, execution_id) = (uuid(), uuid());
         let mut inner = self.lock();
         let now = inner.now();
-        let mut exec = Execution::new(name.clone(), execution_id.clone());
-        let mut op = Operation::new(execution_id, OperationType::Execution, OperationStatus::Started);
-        op.name = Some(name);
-        op.start_timestamp = Some(now);
-        op.execution_details = Some(ExecutionDetails { input_payload: input_payload.clone() });
-        exec.insert(op.clone());
-        let details = EventDetails {
-            input: Some(EventPayload { payload: input_payload, truncated: false }),
-            execution_timeout: Some(DEFAULT_EXECUTION_TIMEOUT_SECONDS),
-            ..Default::default()
-        };
-        exec.push_event(EventType::ExecutionStarted, Some(&op), details, now);
-        inner.executions.insert(arn.clone(), exec);
-        arn
+        create_execution(&mut inner, function_name, name, execution_id, input_payload, now)
     }
 
     /// Starts an invocation: mints a fresh checkpoint token (every earlier one becomes stale) and
@@ -182,10 +155,12 @@ impl MemoryService {
                 (None, None) => {}
             }
         }
-        if exec.status.is_terminal() {
+        let status = exec.status;
+        if status.is_terminal() {
             close(exec, now);
+            propagate_to_caller(&mut inner, arn, now);
         }
-        Ok(CompletedInvocation { status: exec.status, invocation_error })
+        Ok(CompletedInvocation { status, invocation_error })
     }
 
     /// Answers a callback with success; `result` becomes `CallbackDetails.Result` verbatim.
@@ -304,6 +279,36 @@ impl MemoryService {
         self.lock().executions.get(arn).map(|e| e.name.clone())
     }
 
+    /// The chained invokes the execution `arn` started, in order, with the target executions the
+    /// service created for them.
+    pub fn chained_invocations(&self, arn: &str) -> Vec<ChainedInvocation> {
+        let inner = self.lock();
+        let Some(exec) = inner.executions.get(arn) else { return Vec::new() };
+        let mut out: Vec<(usize, ChainedInvocation)> = inner
+            .invokes
+            .values()
+            .filter(|c| c.caller_arn == arn)
+            .map(|c| (exec.index.get(&c.operation_id).copied().unwrap_or(usize::MAX), c.clone()))
+            .collect();
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// The chained invoke that started the execution `arn`, if one did.
+    pub fn chained_invocation_of(&self, arn: &str) -> Option<ChainedInvocation> {
+        self.lock().invokes.get(arn).cloned()
+    }
+
+    /// True when the service would invoke the execution now: it is running and has never been
+    /// invoked, something changed since its last invocation started (a timer fired, a callback was
+    /// answered, a chained invoke finished), or its last invocation failed.
+    pub fn needs_invocation(&self, arn: &str) -> bool {
+        let inner = self.lock();
+        let Some(exec) = inner.executions.get(arn) else { return false };
+        !exec.status.is_terminal()
+            && (exec.invocations.last().is_none_or(|last| last.error.is_some()) || !exec.updated_ids.is_empty())
+    }
+
     /// The ARNs of every execution started on this service.
     pub fn executions(&self) -> Vec<String> {
         self.lock().executions.keys().cloned().collect()
@@ -345,7 +350,7 @@ impl MemoryService {
             return Err(stale_token());
         }
         validate(exec, &request.updates).map_err(invalid_parameter)?;
-        let mut new_callbacks = Vec::new();
+        let mut started = Vec::new();
         if let Some((point, i, predicate)) = crash_at {
             let armed = inner.crash.as_ref().is_some_and(|(_, p)| std::sync::Arc::ptr_eq(p, &predicate));
             if armed {
@@ -353,23 +358,19 @@ impl MemoryService {
                 let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
                 let applied = if point == CrashPoint::AfterApply { i + 1 } else { i };
                 for update in request.updates.iter().take(applied) {
-                    if let Some(id) = exec.apply(update, now) {
-                        new_callbacks.push((id, update.id.clone()));
-                    }
+                    started.push((exec.apply(update, now), update.id.clone()));
                 }
                 exec.crashed = true;
                 if exec.token.is_some() {
                     exec.rotate_token();
                 }
-                register(&mut inner, arn, new_callbacks);
+                register(&mut inner, arn, started, now);
                 return Err(crash_error());
             }
         }
         let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
         for update in &request.updates {
-            if let Some(id) = exec.apply(update, now) {
-                new_callbacks.push((id, update.id.clone()));
-            }
+            started.push((exec.apply(update, now), update.id.clone()));
         }
         let token = exec.token.is_some().then(|| exec.rotate_token());
         let response = CheckpointResponse {
@@ -379,7 +380,7 @@ impl MemoryService {
         if let (Some(ct), Some(_)) = (&request.client_token, &token) {
             exec.last_response = Some((ct.clone(), request.checkpoint_token.clone(), response.clone()));
         }
-        register(&mut inner, arn, new_callbacks);
+        register(&mut inner, arn, started, now);
         Ok(response)
     }
 
@@ -416,11 +417,114 @@ impl MemoryService {
     }
 }
 
-/// Routes the callback ids minted by a request.
-fn register(inner: &mut Inner, arn: &str, callbacks: Vec<(String, String)>) {
-    for (callback_id, op_id) in callbacks {
-        inner.callbacks.insert(callback_id, (arn.to_owned(), op_id));
+/// Creates a STARTED execution with its EXECUTION operation and event 1, `ExecutionStarted`.
+fn create_execution(
+    inner: &mut Inner,
+    function_name: &str,
+    name: String,
+    execution_id: String,
+    input_payload: Option<String>,
+    now: Timestamp,
+) -> String {
+    let arn = execution_arn(function_name, &name, &execution_id);
+    let mut exec = Execution::new(name.clone(), execution_id.clone());
+    let mut op = Operation::new(execution_id, OperationType::Execution, OperationStatus::Started);
+    op.name = Some(name);
+    op.start_timestamp = Some(now);
+    op.execution_details = Some(ExecutionDetails { input_payload: input_payload.clone() });
+    exec.insert(op.clone());
+    let details = EventDetails {
+        input: Some(EventPayload { payload: input_payload, truncated: false }),
+        execution_timeout: Some(DEFAULT_EXECUTION_TIMEOUT_SECONDS),
+        ..Default::default()
+    };
+    exec.push_event(EventType::ExecutionStarted, Some(&op), details, now);
+    inner.executions.insert(arn.clone(), exec);
+    arn
+}
+
+/// Tracks what a request started: routes the callback ids it minted and creates the target
+/// executions of its chained invokes.
+fn register(inner: &mut Inner, arn: &str, started: Vec<(Applied, String)>, now: Timestamp) {
+    for (applied, op_id) in started {
+        match applied {
+            Applied::Nothing => {}
+            Applied::Callback(callback_id) => {
+                inner.callbacks.insert(callback_id, (arn.to_owned(), op_id));
+            }
+            Applied::ChainedInvoke(target) => {
+                let TargetExecution { requested, function_name, name, execution_id, arn: target_arn, input, tenant_id } =
+                    target;
+                create_execution(inner, &function_name, name, execution_id, input, now);
+                inner.invokes.insert(
+                    target_arn.clone(),
+                    ChainedInvocation {
+                        caller_arn: arn.to_owned(),
+                        operation_id: op_id,
+                        function_name: requested,
+                        target_function: function_name,
+                        target_arn,
+                        tenant_id,
+                    },
+                );
+            }
+        }
     }
+}
+
+/// Completes the caller's CHAINED_INVOKE operation once the target execution `arn` has finished:
+/// SUCCEEDED with the target's result, or FAILED / TIMED_OUT / STOPPED with its error, with the
+/// matching `ChainedInvoke*` event in the caller's history.
+fn propagate_to_caller(inner: &mut Inner, arn: &str, now: Timestamp) {
+    let Some(link) = inner.invokes.get(arn).cloned() else { return };
+    let Some(target) = inner.executions.get(arn) else { return };
+    let (status, result, error) = (target.status, target.result.clone(), target.error.clone());
+    let Some(caller) = inner.executions.get_mut(&link.caller_arn) else { return };
+    if caller.status.is_terminal() {
+        return;
+    }
+    let Some(&i) = caller.index.get(&link.operation_id) else { return };
+    let Some(entry) = caller.ops.get_mut(i) else { return };
+    if entry.op.status != OperationStatus::Started {
+        return;
+    }
+    let error = error.unwrap_or_default();
+    let (op_status, event_type, details) = match status {
+        ExecutionStatus::Running => return,
+        ExecutionStatus::Succeeded => (
+            OperationStatus::Succeeded,
+            EventType::ChainedInvokeSucceeded,
+            EventDetails {
+                result: Some(EventPayload { payload: result.clone(), truncated: false }),
+                ..Default::default()
+            },
+        ),
+        ExecutionStatus::Failed => (
+            OperationStatus::Failed,
+            EventType::ChainedInvokeFailed,
+            EventDetails { error: Some(EventError::full(error.clone())), ..Default::default() },
+        ),
+        ExecutionStatus::TimedOut => (
+            OperationStatus::TimedOut,
+            EventType::ChainedInvokeTimedOut,
+            EventDetails { error: Some(EventError::full(error.clone())), ..Default::default() },
+        ),
+        ExecutionStatus::Stopped => (
+            OperationStatus::Stopped,
+            EventType::ChainedInvokeStopped,
+            EventDetails { error: Some(EventError::full(error.clone())), ..Default::default() },
+        ),
+    };
+    entry.op.status = op_status;
+    entry.op.end_timestamp = Some(now);
+    entry.op.chained_invoke_details = Some(match status {
+        ExecutionStatus::Succeeded => ChainedInvokeDetails { result, error: None },
+        _ => ChainedInvokeDetails { result: None, error: Some(error) },
+    });
+    let op = entry.op.clone();
+    caller.push_event(event_type, Some(&op), details, now);
+    caller.touch(i);
+    caller.updated_ids.push(link.operation_id);
 }
 
 /// The error of an invocation killed by an injected crash.

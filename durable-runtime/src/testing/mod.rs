@@ -1,0 +1,456 @@
+//! The in-process test runner: runs a handler through the same invocation code path Lambda uses
+//! ([`crate::invocation::invoke`]) against an in-memory service, and re-invokes it the way the
+//! service would after every suspension.
+//!
+//! Time is skipped: when an invocation suspends, the service's virtual clock jumps to the next timer
+//! (a wait's end, a retry delay), so waits and retry delays complete at once, while the recorded
+//! durations and delays stay the real ones.
+//!
+//! ```
+//! use durable_runtime::testing::{ExecutionStatus, TestRunner};
+//! use durable_runtime::{DurableContext, Error};
+//! use std::time::Duration;
+//!
+//! async fn greet(ctx: DurableContext, name: String) -> Result<String, Error> {
+//!     let greeting = ctx.step(move |_| async move { Ok::<_, Error>(format!("Hello, {name}!")) }).await?;
+//!     ctx.wait(Duration::from_secs(3600)).await?;
+//!     Ok(greeting)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let result = TestRunner::new(greet).run("Ada").await?;
+//! assert_eq!(result.status(), ExecutionStatus::Succeeded);
+//! assert_eq!(result.output::<String>()?, "Hello, Ada!");
+//! assert_eq!(result.invocation_count(), 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The re-invocation loop, per invocation: build the envelope ([`MemoryService::invocation_input`]),
+//! invoke, record the outcome ([`MemoryService::complete_invocation`]), then
+//! - the execution finished → done;
+//! - the invocation failed (an invocation error such as a retryable checkpoint failure, an injected
+//!   crash, or an envelope the service rejects) → re-invoke at once (after more than
+//!   [`MAX_CONSECUTIVE_FAILED_INVOCATIONS`](crate::checkpoint::memory::MAX_CONSECUTIVE_FAILED_INVOCATIONS)
+//!   in a row the service fails the execution);
+//! - PENDING → between invocations the runner plays the rest of the world: it schedules the answers
+//!   of the [callback responders](TestRunner::on_callback) for callbacks that started, runs the
+//!   targets of chained invokes ([`TestRunner::register_workflow`], [`TestRunner::register_stub`]) as
+//!   their own executions on the same service, and otherwise advances the clock to the next timer
+//!   (a wait's end, a retry delay, a callback timeout or heartbeat timeout) or scheduled answer. The
+//!   execution is re-invoked as soon as something changed for it, as the service does. With nothing
+//!   left that time can wake (a callback nobody answers) the run returns with status RUNNING, and
+//!   [`TestRunner::resume`] continues it after, e.g., [`TestRunner::send_callback_success`].
+//!
+//! ```
+//! use durable_runtime::testing::{CallbackAction, TestRunner};
+//! use durable_runtime::{DurableContext, Error};
+//! use std::time::Duration;
+//!
+//! async fn approve(ctx: DurableContext, _: ()) -> Result<String, Error> {
+//!     let callback = ctx.create_callback::<String>().name("approval").await?;
+//!     Ok(callback.result().await?)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runner = TestRunner::new(approve)
+//!     .on_callback("approval", CallbackAction::succeed("yes").after(Duration::from_secs(60)));
+//! let result = runner.run(()).await?;
+//! assert_eq!(result.output::<String>()?, "yes");
+//! # Ok(())
+//! # }
+//! ```
+
+mod callbacks;
+mod result;
+
+pub use crate::checkpoint::memory::{ChainedInvocation, CrashPoint, ExecutionStatus, InvocationRecord, MemoryService};
+pub use crate::protocol::history::HistoryEvent;
+pub use callbacks::CallbackAction;
+pub use result::{TestError, TestResult};
+
+use crate::checkpoint::memory::MemoryError;
+use crate::checkpoint::{BoxFuture, CheckpointClient};
+use crate::invocation::{invoke, Handler, InvocationError, Options};
+use crate::protocol::{ErrorObject, InvocationOutput};
+use callbacks::Responders;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Default bound on the invocations of one run.
+pub const DEFAULT_MAX_INVOCATIONS: usize = 100;
+
+/// Default function name in the execution ARN.
+pub const DEFAULT_FUNCTION_NAME: &str = "test-function";
+
+/// `ErrorType` a chained invoke of a function nobody registered fails with.
+pub const FUNCTION_NOT_FOUND_ERROR_TYPE: &str = "ResourceNotFoundException";
+
+/// One invocation of a durable handler: the envelope in, the output envelope out.
+type InvokeFn = Arc<
+    dyn Fn(serde_json::Value, Arc<dyn CheckpointClient>) -> BoxFuture<Result<serde_json::Value, InvocationError>>
+        + Send
+        + Sync,
+>;
+
+/// A plain function standing in for a chained invoke target.
+type StubFn = Arc<dyn Fn(serde_json::Value) -> Result<serde_json::Value, ErrorObject> + Send + Sync>;
+
+/// A registered chained invoke target.
+#[derive(Clone)]
+enum Target {
+    Workflow(InvokeFn),
+    Stub(StubFn),
+}
+
+fn invoke_fn<H, I, O>(handler: Arc<H>, options: Options) -> InvokeFn
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    Arc::new(move |event, client| {
+        let (handler, options) = (handler.clone(), options.clone());
+        Box::pin(async move { invoke::<H, I, O>(&*handler, event, client, &options).await })
+    })
+}
+
+/// Runs a durable handler in process against a [`MemoryService`] (see the [module docs](self)).
+pub struct TestRunner<H, I, O> {
+    handler: Arc<H>,
+    service: MemoryService,
+    function_name: String,
+    max_invocations: usize,
+    options: Options,
+    targets: HashMap<String, Target>,
+    responders: Mutex<Responders>,
+    types: PhantomData<fn(I) -> O>,
+}
+
+impl<H, I, O> fmt::Debug for TestRunner<H, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut targets: Vec<_> = self.targets.keys().collect();
+        targets.sort();
+        f.debug_struct("TestRunner")
+            .field("service", &self.service)
+            .field("function_name", &self.function_name)
+            .field("max_invocations", &self.max_invocations)
+            .field("targets", &targets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H, I, O> TestRunner<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    /// A runner for `handler` on a fresh [`MemoryService`].
+    pub fn new(handler: H) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            service: MemoryService::new(),
+            function_name: DEFAULT_FUNCTION_NAME.to_owned(),
+            max_invocations: DEFAULT_MAX_INVOCATIONS,
+            options: Options::default(),
+            targets: HashMap::new(),
+            responders: Mutex::default(),
+            types: PhantomData,
+        }
+    }
+
+    /// Runs against `service` instead (keep a clone to inject faults or inspect requests).
+    #[must_use]
+    pub fn with_service(mut self, service: MemoryService) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// The function name in the execution ARN (default [`DEFAULT_FUNCTION_NAME`]).
+    #[must_use]
+    pub fn function_name(mut self, name: impl Into<String>) -> Self {
+        self.function_name = name.into();
+        self
+    }
+
+    /// Gives up with [`TestError::MaxInvocations`] after `n` invocations of one execution in one
+    /// call (default [`DEFAULT_MAX_INVOCATIONS`]).
+    #[must_use]
+    pub fn max_invocations(mut self, n: usize) -> Self {
+        self.max_invocations = n;
+        self
+    }
+
+    /// The runtime options every invocation uses.
+    #[must_use]
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Answers every callback named `name` (`"*"`: any callback) with `action` when it starts. The
+    /// callback inside a wait-for-callback goes by the wait-for-callback's name. Each responder answers
+    /// one callback; register it again for more. A callback takes the first unused responder that
+    /// matches, and when that one only heartbeats, the next matching one too.
+    #[must_use]
+    pub fn on_callback(self, name: impl Into<String>, action: CallbackAction) -> Self {
+        self.lock_responders().add(Responders::name_matcher(name.into()), action);
+        self
+    }
+
+    /// Like [`on_callback`](Self::on_callback) for callbacks whose name (empty when unnamed)
+    /// satisfies `matches`.
+    #[must_use]
+    pub fn on_callback_matching(
+        self,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+        action: CallbackAction,
+    ) -> Self {
+        self.lock_responders().add(Arc::new(matches), action);
+        self
+    }
+
+    /// Registers the durable workflow `handler` as the chained invoke target `function_name`. When a
+    /// workflow invokes that function (by name or ARN), the service starts an execution of `handler`
+    /// with the invoke's input, the runner runs it to completion like any execution, and its result
+    /// or error completes the invoke.
+    #[must_use]
+    pub fn register_workflow<H2, I2, O2>(mut self, function_name: impl Into<String>, handler: H2) -> Self
+    where
+        H2: Handler<I2, O2>,
+        I2: DeserializeOwned + Send + 'static,
+        O2: Serialize + Send + 'static,
+    {
+        let target = Target::Workflow(invoke_fn(Arc::new(handler), self.options.clone()));
+        self.targets.insert(function_name.into(), target);
+        self
+    }
+
+    /// Registers a plain function as the chained invoke target `function_name`: it gets the invoke's
+    /// input as JSON (`null` when absent) and its `Ok` value (as JSON text) or `Err` error completes
+    /// the invoke. The service still records an execution for it.
+    #[must_use]
+    pub fn register_stub(
+        mut self,
+        function_name: impl Into<String>,
+        stub: impl Fn(serde_json::Value) -> Result<serde_json::Value, ErrorObject> + Send + Sync + 'static,
+    ) -> Self {
+        self.targets.insert(function_name.into(), Target::Stub(Arc::new(stub)));
+        self
+    }
+
+    /// The service, for fault injection and inspection.
+    pub fn service(&self) -> &MemoryService {
+        &self.service
+    }
+
+    /// Answers the callback `callback_id` with success; the result is `value` as JSON text.
+    pub fn send_callback_success(
+        &self,
+        callback_id: &str,
+        value: impl Into<serde_json::Value>,
+    ) -> Result<(), TestError> {
+        Ok(self.service.callback_success(callback_id, Some(value.into().to_string()))?)
+    }
+
+    /// Answers the callback `callback_id` with failure.
+    pub fn send_callback_failure(&self, callback_id: &str, error: ErrorObject) -> Result<(), TestError> {
+        Ok(self.service.callback_failure(callback_id, error)?)
+    }
+
+    /// Sends a heartbeat for the callback `callback_id`.
+    pub fn send_callback_heartbeat(&self, callback_id: &str) -> Result<(), TestError> {
+        Ok(self.service.callback_heartbeat(callback_id)?)
+    }
+
+    /// Starts an execution with `input` (serialized to JSON) and runs it until it finishes, or
+    /// suspends with nothing that time can wake.
+    pub async fn run<T: Serialize>(&self, input: T) -> Result<TestResult, TestError> {
+        let payload = serde_json::to_string(&input).map_err(|e| TestError::Input(e.to_string()))?;
+        self.run_payload(Some(payload)).await
+    }
+
+    /// Like [`Self::run`] with the raw `InputPayload` text (`None` leaves it out of the envelope).
+    pub async fn run_payload(&self, payload: Option<String>) -> Result<TestResult, TestError> {
+        let arn = self.service.start_execution(&self.function_name, payload);
+        self.resume(&arn).await
+    }
+
+    /// Continues the execution `arn` (for example after answering a callback) until it finishes or
+    /// suspends with nothing that time can wake. The execution is invoked only if the service would
+    /// invoke it (never invoked yet, something changed, or its last invocation failed). The
+    /// invocation bound counts this call's invocations.
+    pub async fn resume(&self, arn: &str) -> Result<TestResult, TestError> {
+        let handler = invoke_fn(self.handler.clone(), self.options.clone());
+        let world = World {
+            service: &self.service,
+            max_invocations: self.max_invocations,
+            targets: &self.targets,
+            responders: &self.responders,
+        };
+        world.drive(arn, &handler).await?;
+        Ok(TestResult::collect(&self.service, arn))
+    }
+
+    fn lock_responders(&self) -> MutexGuard<'_, Responders> {
+        self.responders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Everything outside the function under test: the service, the other functions, the callback senders.
+struct World<'a> {
+    service: &'a MemoryService,
+    max_invocations: usize,
+    targets: &'a HashMap<String, Target>,
+    responders: &'a Mutex<Responders>,
+}
+
+type DriveFuture<'a> = Pin<Box<dyn Future<Output = Result<(), TestError>> + Send + 'a>>;
+
+impl<'a> World<'a> {
+    fn responders(&self) -> MutexGuard<'a, Responders> {
+        self.responders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The re-invocation loop of one execution (see the [module docs](self)).
+    fn drive(&'a self, arn: &'a str, handler: &'a InvokeFn) -> DriveFuture<'a> {
+        Box::pin(async move {
+            let client: Arc<dyn CheckpointClient> = Arc::new(self.service.clone());
+            let mut invocations = 0;
+            loop {
+                let status =
+                    self.service.execution_status(arn).ok_or_else(|| MemoryError::UnknownExecution(arn.to_owned()))?;
+                if status.is_terminal() {
+                    break;
+                }
+                if self.service.needs_invocation(arn) {
+                    if invocations >= self.max_invocations {
+                        return Err(TestError::MaxInvocations { limit: self.max_invocations, arn: arn.to_owned() });
+                    }
+                    invocations += 1;
+                    self.invoke_once(arn, handler, &client).await?;
+                    continue;
+                }
+                self.responders().schedule(self.service, arn);
+                if self.run_targets(arn).await? {
+                    continue;
+                }
+                let answer = self.responders().next_due(arn);
+                let wake = match (self.service.next_timer(arn), answer) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (a, b) => match a.or(b) {
+                        Some(t) => t,
+                        None => break,
+                    },
+                };
+                self.service.advance_to(arn, wake);
+                let due = self.responders().take_due(arn, self.service.now());
+                for scheduled in due {
+                    callbacks::send(self.service, scheduled);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn invoke_once(
+        &self,
+        arn: &str,
+        handler: &InvokeFn,
+        client: &Arc<dyn CheckpointClient>,
+    ) -> Result<(), TestError> {
+        let envelope = self.service.invocation_input(arn)?;
+        let event = serde_json::to_value(&envelope).map_err(|e| TestError::Input(e.to_string()))?;
+        let outcome = match handler(event, client.clone()).await {
+            Ok(value) => serde_json::from_value::<InvocationOutput>(value).map_err(|e| ErrorObject {
+                error_type: Some("Durable.InvalidOutput".to_owned()),
+                error_message: Some(format!("the handler's output is not a durable-execution envelope: {e}")),
+                ..Default::default()
+            }),
+            Err(error) => Err(invocation_error_object(&error)),
+        };
+        self.service.complete_invocation(arn, outcome)?;
+        Ok(())
+    }
+
+    /// Runs the target executions of the chained invokes of `arn` that the service would invoke now.
+    /// True when one ran.
+    async fn run_targets(&'a self, arn: &str) -> Result<bool, TestError> {
+        let mut ran = false;
+        for invocation in self.service.chained_invocations(arn) {
+            if !self.service.needs_invocation(&invocation.target_arn) {
+                continue;
+            }
+            ran = true;
+            let target =
+                self.targets.get(&invocation.function_name).or_else(|| self.targets.get(&invocation.target_function));
+            match target.cloned() {
+                Some(Target::Workflow(handler)) => self.drive(&invocation.target_arn, &handler).await?,
+                Some(Target::Stub(stub)) => self.run_stub(&invocation.target_arn, |input| stub(input))?,
+                None => {
+                    let name = invocation.function_name.clone();
+                    self.run_stub(&invocation.target_arn, move |_| {
+                        Err(ErrorObject {
+                            error_type: Some(FUNCTION_NOT_FOUND_ERROR_TYPE.to_owned()),
+                            error_message: Some(format!(
+                                "Function not found: {name} (register it with `TestRunner::register_workflow` or \
+                                 `TestRunner::register_stub`)"
+                            )),
+                            ..Default::default()
+                        })
+                    })?
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    /// One invocation of a plain function as the execution `arn`.
+    fn run_stub(
+        &self,
+        arn: &str,
+        stub: impl FnOnce(serde_json::Value) -> Result<serde_json::Value, ErrorObject>,
+    ) -> Result<(), TestError> {
+        let envelope = self.service.invocation_input(arn)?;
+        let payload = envelope
+            .initial_execution_state
+            .operations
+            .iter()
+            .find_map(|op| op.execution_details.as_ref().and_then(|d| d.input_payload.clone()));
+        let input = match payload.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => serde_json::Value::Null,
+            Some(text) => serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned())),
+        };
+        let output = match stub(input) {
+            Ok(value) => InvocationOutput::succeeded(value.to_string()),
+            Err(error) => InvocationOutput::failed(error),
+        };
+        self.service.complete_invocation(arn, Ok(output))?;
+        Ok(())
+    }
+}
+
+/// The error object recorded for an invocation that ended with an [`InvocationError`] (the same
+/// error types the Lambda entry point reports).
+fn invocation_error_object(error: &InvocationError) -> ErrorObject {
+    #[allow(unreachable_patterns)] // `InvocationError` is non-exhaustive for users of the crate.
+    let error_type = match error {
+        InvocationError::Envelope(_) => "Durable.InvalidEnvelope",
+        InvocationError::Checkpoint(_) => "Durable.CheckpointError",
+        _ => "Durable.InvocationError",
+    };
+    ErrorObject {
+        error_type: Some(error_type.to_owned()),
+        error_message: Some(error.to_string()),
+        ..Default::default()
+    }
+}
