@@ -1,6 +1,7 @@
 //! `latency`: 100 sequential at-least-once steps against the in-memory service with 5 ms added to
 //! every checkpoint call. With the START of each step coalesced into the request that carries its
 //! outcome, each step costs one round trip: about 0.5 s in all, not 1 s.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use durable_runtime::checkpoint::memory::MemoryService;

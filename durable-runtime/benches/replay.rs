@@ -4,6 +4,7 @@
 //! The envelope is produced for real: the workflow runs N steps and a wait on the in-memory service,
 //! the wait's timer fires, and the next invocation's envelope (N completed steps, one completed wait) is
 //! what gets replayed. Replay sends no checkpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use durable_runtime::checkpoint::memory::MemoryService;

@@ -96,12 +96,7 @@ where
     let operations =
         load_operations(&durable_execution_arn, &checkpoint_token, initial_execution_state, client.as_ref()).await?;
     let input = find_input(&operations)?;
-    let exec = Arc::new(Execution::new(
-        durable_execution_arn,
-        checkpoint_token,
-        operations,
-        client,
-    ));
+    let exec = Arc::new(Execution::new(durable_execution_arn, checkpoint_token, operations, client));
     let output =
         match serde_json::from_str::<I>(input.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("null")) {
             Err(e) => InvocationOutput::failed(

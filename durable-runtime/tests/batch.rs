@@ -1,4 +1,5 @@
 //! `map` and `parallel` through the test runner.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::checkpoint::memory::MemoryService;
 use durable_runtime::ops::batch::{BatchItemStatus, CompletionConfig, CompletionReason, Nesting};

@@ -1,5 +1,6 @@
 //! Behaviour of the replay engine, driven through the in-process test runner (the same invocation code
 //! path Lambda uses) against the in-memory service.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::checkpoint::memory::{CrashPoint, MemoryService};
 use durable_runtime::checkpoint::{CheckpointClient, MAX_REQUEST_BYTES};

@@ -1,5 +1,6 @@
 //! Callbacks, wait-for-callback, chained invoke and wait-for-condition, driven through the test runner
 //! against the in-memory service; histories checked against the shapes of the conformance suite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::ops::wait_for_condition::{WaitDecision, WaitStrategy};
 use durable_runtime::protocol::{ErrorObject, OperationAction, OperationStatus, OperationType};

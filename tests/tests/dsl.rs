@@ -1,4 +1,5 @@
 //! Behaviour of `#[durable_workflow]` and `#[durable_step]` through the in-process test runner.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::protocol::{OperationStatus, OperationType};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};

@@ -126,7 +126,7 @@ impl Execution {
         f: impl FnOnce(Option<&Operation>) -> R,
     ) -> Option<R> {
         let mut inner = self.lock();
-        let record = inner.ops.get(&*op.id);
+        let record = inner.ops.get(&op.id);
         if let Some(record) = record {
             if let Some(mismatch) = mismatch(record, expected) {
                 let error = DurableError::new(

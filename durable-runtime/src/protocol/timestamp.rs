@@ -38,7 +38,7 @@ impl Timestamp {
     }
 
     /// This timestamp moved forward by `d` (saturating).
-    pub fn add(self, d: Duration) -> Self {
+    pub fn plus(self, d: Duration) -> Self {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Self(self.0.saturating_add(ms))
     }

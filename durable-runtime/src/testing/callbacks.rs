@@ -160,7 +160,7 @@ impl Responders {
                 }
                 responder.used = true;
                 for (delay, answer) in &responder.action.steps {
-                    due = due.add(*delay);
+                    due = due.plus(*delay);
                     let scheduled = Scheduled {
                         arn: arn.to_owned(),
                         callback_id: callback_id.clone(),

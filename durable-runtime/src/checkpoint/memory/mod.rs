@@ -192,7 +192,7 @@ struct Inner {
 
 impl Inner {
     fn now(&self) -> Timestamp {
-        Timestamp::now().add(self.skipped)
+        Timestamp::now().plus(self.skipped)
     }
 
     fn execution_mut(&mut self, arn: &str) -> Result<&mut Execution, MemoryError> {

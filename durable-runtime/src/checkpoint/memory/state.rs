@@ -362,5 +362,5 @@ fn prunes_children(op: &Operation) -> bool {
 
 /// `now + seconds`.
 pub(super) fn after(now: Timestamp, seconds: u64) -> Timestamp {
-    now.add(Duration::from_secs(seconds))
+    now.plus(Duration::from_secs(seconds))
 }
