@@ -5,10 +5,13 @@
 //! name computed from the input, the host).
 
 mod child;
+mod map;
+mod parallel;
 mod step;
 mod wait;
 
 use crate::{ConformanceHandler, HandlerFuture, HostRef};
+use durable_runtime::ops::batch::BatchResult;
 use durable_runtime::{DurableContext, Error, WorkflowCall};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,6 +23,8 @@ pub(crate) fn all() -> Vec<ConformanceHandler> {
     let mut handlers = step::all();
     handlers.extend(wait::all());
     handlers.extend(child::all());
+    handlers.extend(parallel::all());
+    handlers.extend(map::all());
     handlers
 }
 
@@ -55,4 +60,21 @@ fn text(input: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// The `keys` of a batch result's projection, as the map and parallel requirements return it:
+/// `completionReason`, `status`, `successCount`, `failureCount`, `totalCount` (unknown keys are
+/// left out).
+fn project<R>(batch: &BatchResult<R>, keys: &[&str]) -> Value {
+    let value = |key: &str| -> Option<Value> {
+        Some(match key {
+            "completionReason" => serde_json::to_value(batch.completion_reason()).ok()?,
+            "status" => serde_json::to_value(batch.status()).ok()?,
+            "successCount" => batch.success_count().into(),
+            "failureCount" => batch.failure_count().into(),
+            "totalCount" => batch.total_count().into(),
+            _ => return None,
+        })
+    };
+    Value::Object(keys.iter().filter_map(|k| Some(((*k).to_owned(), value(k)?))).collect())
 }
