@@ -12,15 +12,24 @@ pub use ::core::result::Result;
 pub use ::core::time::Duration;
 pub use ::std::boxed::Box;
 
+use crate::ops::callback::{CallbackResult, CreateCallback, WaitForCallback};
 use crate::ops::child::ChildContext;
+use crate::ops::combinators::Combinator;
+use crate::ops::deterministic::{Recorded, WaitUntil};
+use crate::ops::invoke::Invoke;
+use crate::ops::wait_for_condition::WaitForCondition;
 use crate::ops::map::Map;
 use crate::ops::parallel::Parallel;
 use crate::ops::step::Step;
 use crate::ops::wait::Wait;
+use crate::ops::with_retry::WithRetry;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// A durable operation: something a workflow body may `.await`.
+///
+/// Every impl carries `#[diagnostic::do_not_recommend]`, so the error for a non-durable `.await` does
+/// not list the implementors (a list that would change with every new operation).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a durable operation, so it cannot be awaited in a `#[durable_workflow]`",
     label = "not a durable operation: replay would run it again",
@@ -30,14 +39,40 @@ use serde::Serialize;
 )]
 pub trait DurableOperation {}
 
+#[diagnostic::do_not_recommend]
 impl<R> DurableOperation for StepCall<R> {}
+#[diagnostic::do_not_recommend]
 impl<R> DurableOperation for WorkflowCall<R> {}
+#[diagnostic::do_not_recommend]
 impl<T> DurableOperation for Unchecked<T> {}
+#[diagnostic::do_not_recommend]
 impl<F> DurableOperation for Step<F> {}
+#[diagnostic::do_not_recommend]
 impl<F> DurableOperation for ChildContext<F> {}
+#[diagnostic::do_not_recommend]
 impl DurableOperation for Wait {}
+#[diagnostic::do_not_recommend]
 impl<T, F> DurableOperation for Map<T, F> {}
+#[diagnostic::do_not_recommend]
 impl<R> DurableOperation for Parallel<R> {}
+#[diagnostic::do_not_recommend]
+impl<F, Out> DurableOperation for Combinator<F, Out> {}
+#[diagnostic::do_not_recommend]
+impl<F> DurableOperation for WithRetry<F> {}
+#[diagnostic::do_not_recommend]
+impl<T, R> DurableOperation for Recorded<T, R> {}
+#[diagnostic::do_not_recommend]
+impl DurableOperation for WaitUntil {}
+#[diagnostic::do_not_recommend]
+impl<T> DurableOperation for CreateCallback<T> {}
+#[diagnostic::do_not_recommend]
+impl<T> DurableOperation for CallbackResult<T> {}
+#[diagnostic::do_not_recommend]
+impl<T, F> DurableOperation for WaitForCallback<T, F> {}
+#[diagnostic::do_not_recommend]
+impl<I, O> DurableOperation for Invoke<I, O> {}
+#[diagnostic::do_not_recommend]
+impl<S, F, W> DurableOperation for WaitForCondition<S, F, W> {}
 
 /// Wraps every awaited expression of a workflow body, so that awaiting anything else fails to compile.
 #[inline(always)]
