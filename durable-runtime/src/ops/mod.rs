@@ -4,12 +4,15 @@
 pub mod batch;
 pub mod callback;
 pub mod child;
+pub mod combinators;
+pub mod deterministic;
 pub mod invoke;
 pub mod map;
 pub mod parallel;
 pub mod step;
 pub mod wait;
 pub mod wait_for_condition;
+pub mod with_retry;
 
 use crate::error::{DurableError, ErrorKind};
 use serde::de::DeserializeOwned;

@@ -6,12 +6,16 @@
 //!   (`tests/conformance.rs`) now, a Lambda binary later. See [`handler`].
 //! - [`matcher`]: the history and result matching rules of the conformance runner.
 //! - [`pending`]: the requirements that are not run yet, each with its reason.
+//! - [`callback_actions`]: a requirement's `CallbackActions`, as test-runner responders.
+//! - [`targets`]: the chained-invoke targets the invoke handlers call.
 //!
 //! Handlers take and return JSON ([`serde_json::Value`]). What only the host can do (kill the
 //! process) goes through the [`Host`] passed to every handler.
 
+pub mod callback_actions;
 pub mod matcher;
 pub mod pending;
+pub mod targets;
 
 mod handlers;
 

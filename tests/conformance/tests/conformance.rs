@@ -7,18 +7,25 @@
 //! history of a failed requirement; `CONFORMANCE_RUN_PENDING=1` also runs the skipped requirements
 //! that have a handler (their other checks only), to see how far they are.
 //!
+//! Each requirement runs with the chained-invoke targets of `durable_conformance::targets`
+//! registered, and its `CallbackActions` applied as callback responders in virtual time (see
+//! `durable_conformance::callback_actions`).
+//!
 //! Prints one line per requirement (`PASS`, `FAIL`, `SKIP`), then
 //! `conformance: N passed, M failed, K skipped`, and exits non-zero when M > 0.
 
 use durable_conformance::matcher::{match_history, match_result, Bindings, Pattern};
 use durable_conformance::pending::{pending, Pending};
-use durable_conformance::{handler, Host, FUNCTION_PREFIX};
+use durable_conformance::{callback_actions, handler, targets, Host, FUNCTION_PREFIX};
 use durable_runtime::protocol::OperationAction;
-use durable_runtime::testing::{CrashPoint, MemoryService, TestRunner};
+use durable_runtime::testing::{CallbackAction, CrashPoint, MemoryService, TestRunner};
+use durable_runtime::Handler;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Real time one requirement may take (the test runner skips virtual time, so this is generous).
@@ -170,9 +177,6 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
     if spec.get("ExpectedLogs").is_some() && logs_note.is_none() {
         return Outcome::Fail("has ExpectedLogs, which the harness cannot check yet, and is not pending".to_owned());
     }
-    if matches!(spec.get("CallbackActions"), Some(Pattern::List(actions)) if !actions.is_empty()) {
-        return Outcome::Fail("has CallbackActions, which the harness cannot apply yet, and is not pending".to_owned());
-    }
     let Some(Pattern::List(expected_history)) = spec.get("ExpectedExecutionHistory") else {
         return Outcome::Fail("has no ExpectedExecutionHistory list".to_owned());
     };
@@ -182,10 +186,20 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         _ => Bindings::new(),
     };
     let input = spec.get("Input").map_or(Value::Null, |p| p.to_value(&bindings));
+    let actions = match spec.get("CallbackActions") {
+        None | Some(Pattern::Null) => Vec::new(),
+        Some(Pattern::List(actions)) => match callback_actions::parse(actions, &bindings) {
+            Ok(actions) => actions,
+            Err(e) => return Outcome::Fail(e),
+        },
+        Some(_) => return Outcome::Fail("CallbackActions is not a list".to_owned()),
+    };
 
     let service = MemoryService::new();
     let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false) });
     let runner = TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name);
+    let runner = targets::register(runner);
+    let (runner, unanswered) = apply_callback_actions(runner, &actions);
     let task = tokio::spawn(async move { runner.run(input).await });
     let result = match tokio::time::timeout(TIMEOUT, task).await {
         Err(_) => return Outcome::Fail(format!("did not finish within {TIMEOUT:?}")),
@@ -212,6 +226,13 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         }
     };
 
+    let unanswered = unanswered.lock().map(|names| names.clone()).unwrap_or_default();
+    if let Some(name) = unanswered.first() {
+        return dump(format!(
+            "callback {name:?} started, but no CallbackAction answers it (the runner fails on a callback no action \
+             matches when the requirement has actions)"
+        ));
+    }
     if let Err(mismatch) = match_history(expected_history, &history, &mut bindings) {
         return dump(format!("history: {mismatch}"));
     }
@@ -236,6 +257,42 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         }
     }
     Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default()))
+}
+
+/// Names of the callbacks that started with no matching answering action.
+type Unanswered = Arc<Mutex<Vec<String>>>;
+
+/// `runner` answering callbacks with `actions` (see `durable_conformance::callback_actions`): one
+/// responder per action, in order, so each is used once and a callback takes the first unused one
+/// that matches (a heartbeat does not consume the callback: the next matching action applies too).
+///
+/// Without actions, callbacks are left open, so their timeouts fire. With actions, a last responder
+/// that never matches records the callbacks no answering action matched: the runner fails on those.
+fn apply_callback_actions<H, I, O>(
+    mut runner: TestRunner<H, I, O>,
+    actions: &[callback_actions::Action],
+) -> (TestRunner<H, I, O>, Unanswered)
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    let unanswered = Unanswered::default();
+    for action in actions {
+        let name = action.name.clone();
+        runner = runner.on_callback_matching(move |candidate| name.matches(candidate), action.responder());
+    }
+    if !actions.is_empty() {
+        let record = unanswered.clone();
+        let sentinel = move |name: &str| {
+            if let Ok(mut names) = record.lock() {
+                names.push(name.to_owned());
+            }
+            false
+        };
+        runner = runner.on_callback_matching(sentinel, CallbackAction::heartbeat());
+    }
+    (runner, unanswered)
 }
 
 /// A requirement file as a pattern tree, with its key order kept.

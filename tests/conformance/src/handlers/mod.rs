@@ -4,11 +4,15 @@
 //! with the `ctx` builders where a body needs what the DSL does not give it (the attempt number, a
 //! name computed from the input, the host).
 
+mod callback;
 mod child;
+mod invoke;
 mod map;
 mod parallel;
 mod step;
 mod wait;
+mod wait_for_callback;
+mod wait_for_condition;
 
 use crate::{ConformanceHandler, HandlerFuture, HostRef};
 use durable_runtime::ops::batch::BatchResult;
@@ -25,6 +29,10 @@ pub(crate) fn all() -> Vec<ConformanceHandler> {
     handlers.extend(child::all());
     handlers.extend(parallel::all());
     handlers.extend(map::all());
+    handlers.extend(callback::all());
+    handlers.extend(invoke::all());
+    handlers.extend(wait_for_condition::all());
+    handlers.extend(wait_for_callback::all());
     handlers
 }
 
