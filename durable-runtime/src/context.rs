@@ -6,8 +6,6 @@ use crate::error::Error;
 use crate::ops::child::ChildContext;
 use crate::ops::step::{Step, StepContext};
 use crate::ops::wait::Wait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -83,7 +81,7 @@ impl DurableContext {
     where
         F: FnOnce(StepContext) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: Send + 'static,
         E: Into<Error> + Send + 'static,
     {
         Step::new(self, body)
@@ -102,7 +100,7 @@ impl DurableContext {
     where
         F: FnOnce(DurableContext) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: Send + 'static,
         E: Into<Error> + Send + 'static,
     {
         ChildContext::new(self, body)

@@ -17,11 +17,11 @@ use crate::ops::child::ChildContext;
 use crate::ops::combinators::Combinator;
 use crate::ops::deterministic::{Recorded, WaitUntil};
 use crate::ops::invoke::Invoke;
-use crate::ops::wait_for_condition::WaitForCondition;
 use crate::ops::map::Map;
 use crate::ops::parallel::Parallel;
 use crate::ops::step::Step;
 use crate::ops::wait::Wait;
+use crate::ops::wait_for_condition::WaitForCondition;
 use crate::ops::with_retry::WithRetry;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,13 +46,13 @@ impl<R> DurableOperation for WorkflowCall<R> {}
 #[diagnostic::do_not_recommend]
 impl<T> DurableOperation for Unchecked<T> {}
 #[diagnostic::do_not_recommend]
-impl<F> DurableOperation for Step<F> {}
+impl<F, S> DurableOperation for Step<F, S> {}
 #[diagnostic::do_not_recommend]
-impl<F> DurableOperation for ChildContext<F> {}
+impl<F, S> DurableOperation for ChildContext<F, S> {}
 #[diagnostic::do_not_recommend]
 impl DurableOperation for Wait {}
 #[diagnostic::do_not_recommend]
-impl<T, F> DurableOperation for Map<T, F> {}
+impl<T, F, R> DurableOperation for Map<T, F, R> {}
 #[diagnostic::do_not_recommend]
 impl<R> DurableOperation for Parallel<R> {}
 #[diagnostic::do_not_recommend]

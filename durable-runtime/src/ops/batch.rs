@@ -12,7 +12,8 @@
 //! then re-runs exactly those items, which replay from their own records.
 
 use super::child::ChildContext;
-use super::{decode, encode, label, MAX_CONTEXT_RESULT_BYTES};
+use super::serdes::{JsonSerdes, Serdes};
+use super::{decode, decode_with, encode, encode_with, label, MAX_CONTEXT_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::{scoped, DurableContext};
 use crate::engine::ids::{Namespace, OpId};
@@ -24,6 +25,7 @@ use crate::protocol::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::IntoFuture;
+use std::sync::Arc;
 use std::task::Poll;
 
 /// When a batch is complete. Without any criterion, every item runs.
@@ -140,6 +142,27 @@ pub struct BatchResult<R> {
 }
 
 impl<R> BatchResult<R> {
+    /// A batch result from its items (for a custom serdes of the whole result).
+    pub fn new(items: Vec<BatchItem<R>>, completion_reason: CompletionReason) -> Self {
+        Self { items, completion_reason }
+    }
+
+    /// A batch in which every item succeeded, with these results in index order.
+    pub fn from_results(results: impl IntoIterator<Item = R>) -> Self {
+        let items = results
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| BatchItem {
+                index,
+                name: None,
+                status: BatchItemStatus::Succeeded,
+                result: Some(result),
+                error: None,
+            })
+            .collect();
+        Self { items, completion_reason: CompletionReason::AllCompleted }
+    }
+
     /// Every started item, in index order.
     pub fn items(&self) -> &[BatchItem<R>] {
         &self.items
@@ -245,6 +268,20 @@ pub(crate) struct ItemTask<R> {
     pub(crate) run: Box<dyn FnOnce(DurableContext) -> BoxFuture<Result<R, Error>> + Send>,
 }
 
+/// How a batch's items and its whole result are recorded.
+pub(crate) struct BatchSerdes<R> {
+    /// Each item's result.
+    pub(crate) item: Arc<dyn Serdes<R>>,
+    /// The whole result, instead of the built-in summary.
+    pub(crate) result: Option<Arc<dyn Serdes<BatchResult<R>>>>,
+}
+
+impl<R: Serialize + DeserializeOwned + 'static> Default for BatchSerdes<R> {
+    fn default() -> Self {
+        Self { item: Arc::new(JsonSerdes), result: None }
+    }
+}
+
 /// What kind of batch this is.
 pub(crate) struct BatchSpec {
     pub(crate) kind: &'static str,
@@ -269,9 +306,10 @@ pub(crate) async fn run_batch<R>(
     op: OpId,
     spec: BatchSpec,
     mut tasks: Vec<ItemTask<R>>,
+    serdes: BatchSerdes<R>,
 ) -> Result<BatchResult<R>, DurableError>
 where
-    R: Serialize + DeserializeOwned + Send + 'static,
+    R: Send + 'static,
 {
     let what = label(spec.kind, spec.name.as_deref(), &op.positional);
     if spec.max_concurrency == Some(0) {
@@ -292,10 +330,13 @@ where
                 let decision: Summary = decode(payload, &what)?;
                 Ok(Plan::Run { send_start: false, record: false, only: Some(decision) })
             }
-            OperationStatus::Succeeded => {
-                let summary: Summary = decode(payload, &what)?;
-                Ok(Plan::Done(from_summary(summary, &what)))
-            }
+            OperationStatus::Succeeded => match &serdes.result {
+                Some(result_serdes) => Ok(Plan::Done(decode_with(result_serdes.as_ref(), payload, || what.clone()))),
+                None => {
+                    let summary: Summary = decode(payload, &what)?;
+                    Ok(Plan::Done(from_summary(summary, serdes.item.as_ref(), &what)))
+                }
+            },
             OperationStatus::Failed => {
                 let error = details.and_then(|d| d.error.clone()).unwrap_or_default();
                 Ok(Plan::Done(Err(DurableError::from_object(ErrorKind::ChildFailed, &error))))
@@ -367,7 +408,7 @@ where
                 *flag = true;
             }
             let name = names.get(index).cloned().flatten();
-            let fut = start_item(&ctx, &op, item_op, &spec, name, task, &what);
+            let fut = start_item(&ctx, &op, item_op, &spec, name, task, serdes.item.clone(), &what);
             running.push((index, fut));
         }
         let mut progressed = false;
@@ -453,24 +494,35 @@ where
         items.push(item);
         summary.push(recorded);
     }
-    if record {
-        let summary = Summary { all: summary, completion_reason: reason };
-        let payload = encode(&summary, &what)?;
-        let mut update = update(OperationAction::Succeed);
-        if payload.len() > MAX_CONTEXT_RESULT_BYTES {
-            let decision = Summary {
-                all: summary.all.into_iter().map(|i| SummaryItem { result: None, error: None, ..i }).collect(),
-                completion_reason: reason,
-            };
-            update.payload = Some(encode(&decision, &what)?);
-            update.context_options = Some(ContextOptions { replay_children: Some(true) });
-        } else {
-            update.payload = Some(payload);
-        }
-        let seq = exec.enqueue(update);
-        exec.durable(seq).await;
+    let result = BatchResult { items, completion_reason: reason };
+    if !record {
+        return Ok(result);
     }
-    Ok(BatchResult { items, completion_reason: reason })
+    let summary = Summary { all: summary, completion_reason: reason };
+    let payload = match &serdes.result {
+        Some(result_serdes) => encode_with(result_serdes.as_ref(), &result, || what.clone())?,
+        None => encode(&summary, &what)?,
+    };
+    let mut update = update(OperationAction::Succeed);
+    if payload.len() > MAX_CONTEXT_RESULT_BYTES {
+        let decision = Summary {
+            all: summary.all.into_iter().map(|i| SummaryItem { result: None, error: None, ..i }).collect(),
+            completion_reason: reason,
+        };
+        update.payload = Some(encode(&decision, &what)?);
+        update.context_options = Some(ContextOptions { replay_children: Some(true) });
+    } else {
+        update.payload = Some(payload.clone());
+    }
+    let seq = exec.enqueue(update);
+    exec.durable(seq).await;
+    match &serdes.result {
+        // What replay will read: the result decoded from exactly the recorded payload.
+        Some(result_serdes) if payload.len() <= MAX_CONTEXT_RESULT_BYTES => {
+            decode_with(result_serdes.as_ref(), Some(&payload), || what.clone())
+        }
+        _ => Ok(result),
+    }
 }
 
 /// The future of one item: a child context (nested) or a virtual context (flat). Resolves to the
@@ -482,19 +534,21 @@ fn start_item<R>(
     spec: &BatchSpec,
     name: Option<String>,
     task: ItemTask<R>,
+    item_serdes: Arc<dyn Serdes<R>>,
     what: &str,
 ) -> ItemFuture<R>
 where
-    R: Serialize + DeserializeOwned + Send + 'static,
+    R: Send + 'static,
 {
     let what = format!("{what}, item {}", item_op.positional);
     match spec.nesting {
         Nesting::Nested => {
-            let child = ChildContext::with_op(ctx, item_op, spec.item_sub_type.clone(), name, task.run);
+            let child = ChildContext::with_op(ctx, item_op, spec.item_sub_type.clone(), name, task.run)
+                .serdes(item_serdes.clone());
             let fut = child.into_future();
             Box::pin(async move {
                 let value: R = fut.await?;
-                let payload = encode(&value, &what)?;
+                let payload = encode_with(item_serdes.as_ref(), &value, || what.clone())?;
                 Ok((value, payload))
             })
         }
@@ -503,19 +557,23 @@ where
             let body = (task.run)(item_ctx.clone());
             Box::pin(async move {
                 let value = scoped(item_ctx, body).await.map_err(|e| into_recorded(e, ErrorKind::ChildFailed))?;
-                let payload = encode(&value, &what)?;
-                let value = decode(Some(&payload), &what)?;
+                let payload = encode_with(item_serdes.as_ref(), &value, || what.clone())?;
+                let value = decode_with(item_serdes.as_ref(), Some(&payload), || what.clone())?;
                 Ok((value, payload))
             })
         }
     }
 }
 
-fn from_summary<R: DeserializeOwned>(summary: Summary, what: &str) -> Result<BatchResult<R>, DurableError> {
+fn from_summary<R: 'static>(
+    summary: Summary,
+    item_serdes: &dyn Serdes<R>,
+    what: &str,
+) -> Result<BatchResult<R>, DurableError> {
     let mut items = Vec::with_capacity(summary.all.len());
     for item in summary.all {
         let result = match (&item.status, item.result.as_deref()) {
-            (BatchItemStatus::Succeeded, payload) => Some(decode(payload, what)?),
+            (BatchItemStatus::Succeeded, payload) => Some(decode_with(item_serdes, payload, || what.to_owned())?),
             _ => None,
         };
         let error = item.error.as_ref().map(|e| DurableError::from_object(ErrorKind::ChildFailed, e));

@@ -11,6 +11,7 @@
 
 use super::child::ChildContext;
 use super::label;
+use super::serdes::Serdes;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -26,6 +27,7 @@ use serde::Serialize;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 impl DurableContext {
@@ -93,6 +95,7 @@ pub struct CreateCallback<T> {
     name: Option<String>,
     timeout: Option<Duration>,
     heartbeat_timeout: Option<Duration>,
+    serdes: Option<Arc<dyn Serdes<T>>>,
     result: PhantomData<fn() -> T>,
 }
 
@@ -115,8 +118,19 @@ impl<T> CreateCallback<T> {
             name: None,
             timeout: None,
             heartbeat_timeout: None,
+            serdes: None,
             result: PhantomData,
         }
+    }
+
+    /// How the sender's answer is read (default: JSON). The answer is the raw text the external
+    /// system sent, so a custom serdes can accept formats other than JSON.
+    pub fn serdes(mut self, serdes: impl Serdes<T>) -> Self
+    where
+        T: 'static,
+    {
+        self.serdes = Some(Arc::new(serdes));
+        self
     }
 
     /// The callback's name, recorded in the history and checked on replay.
@@ -171,7 +185,14 @@ impl<T> CreateCallback<T> {
             );
             match exec.halt(error).await {}
         };
-        Ok(Callback { ctx: self.ctx, op_id: self.op.id.to_string(), what, callback_id, result: PhantomData })
+        Ok(Callback {
+            ctx: self.ctx,
+            op_id: self.op.id.to_string(),
+            what,
+            callback_id,
+            serdes: self.serdes,
+            result: PhantomData,
+        })
     }
 }
 
@@ -198,6 +219,7 @@ pub struct Callback<T> {
     op_id: String,
     what: String,
     callback_id: String,
+    serdes: Option<Arc<dyn Serdes<T>>>,
     result: PhantomData<fn() -> T>,
 }
 
@@ -208,6 +230,7 @@ impl<T> Clone for Callback<T> {
             op_id: self.op_id.clone(),
             what: self.what.clone(),
             callback_id: self.callback_id.clone(),
+            serdes: self.serdes.clone(),
             result: PhantomData,
         }
     }
@@ -246,7 +269,10 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
         let details = details.unwrap_or_default();
         match status {
             OperationStatus::Started => match exec.park().await {},
-            OperationStatus::Succeeded => super::decode(details.result.as_deref(), &self.what),
+            OperationStatus::Succeeded => match &self.serdes {
+                Some(serdes) => super::decode_with(serdes.as_ref(), details.result.as_deref(), || self.what.clone()),
+                None => super::decode(details.result.as_deref(), &self.what),
+            },
             OperationStatus::Failed => {
                 let error = details.error.unwrap_or_else(|| ErrorObject {
                     error_type: Some(ErrorKind::CallbackFailed.default_error_type().to_owned()),

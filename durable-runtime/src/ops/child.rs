@@ -5,7 +5,8 @@
 //! [`MAX_CONTEXT_RESULT_BYTES`](super::MAX_CONTEXT_RESULT_BYTES) is not recorded inline: the context
 //! is marked `ReplayChildren`, and replay re-runs the body over the children's records to rebuild it.
 
-use super::{decode, encode, label, MAX_CONTEXT_RESULT_BYTES};
+use super::serdes::{JsonSerdes, Serdes};
+use super::{decode_with, encode_with, label, MAX_CONTEXT_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -14,24 +15,30 @@ use crate::error::{error_object_of, DurableError, Error, ErrorKind};
 use crate::protocol::{
     ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::future::{Future, IntoFuture};
 
 /// A child context being configured. Created by
 /// [`DurableContext::run_in_child_context`]; await it to run the child.
 #[must_use = "a child context does nothing until it is awaited"]
-pub struct ChildContext<F> {
+pub struct ChildContext<F, S = JsonSerdes> {
     ctx: DurableContext,
     op: OpId,
     name: Option<String>,
     sub_type: OperationSubType,
     body: F,
+    serdes: S,
 }
 
 impl<F> ChildContext<F> {
     pub(crate) fn new(ctx: &DurableContext, body: F) -> Self {
-        Self { ctx: ctx.clone(), op: ctx.next_id(), name: None, sub_type: OperationSubType::RunInChildContext, body }
+        Self {
+            ctx: ctx.clone(),
+            op: ctx.next_id(),
+            name: None,
+            sub_type: OperationSubType::RunInChildContext,
+            body,
+            serdes: JsonSerdes,
+        }
     }
 
     /// A child context at an already claimed position, with its own subtype and name.
@@ -42,7 +49,15 @@ impl<F> ChildContext<F> {
         name: Option<String>,
         body: F,
     ) -> Self {
-        Self { ctx: ctx.clone(), op, name, sub_type, body }
+        Self { ctx: ctx.clone(), op, name, sub_type, body, serdes: JsonSerdes }
+    }
+}
+
+impl<F, S> ChildContext<F, S> {
+    /// How the result is recorded and read back (default: JSON).
+    pub fn serdes<S2>(self, serdes: S2) -> ChildContext<F, S2> {
+        let Self { ctx, op, name, sub_type, body, serdes: _ } = self;
+        ChildContext { ctx, op, name, sub_type, body, serdes }
     }
 
     /// The context's name, recorded in the history and checked on replay.
@@ -66,11 +81,12 @@ enum Plan<T> {
     Unknown(String),
 }
 
-impl<F, Fut, T, E> IntoFuture for ChildContext<F>
+impl<F, S, Fut, T, E> IntoFuture for ChildContext<F, S>
 where
+    S: Serdes<T>,
     F: FnOnce(DurableContext) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     type Output = Result<T, DurableError>;
@@ -81,11 +97,12 @@ where
     }
 }
 
-impl<F, Fut, T, E> ChildContext<F>
+impl<F, S, Fut, T, E> ChildContext<F, S>
 where
+    S: Serdes<T>,
     F: FnOnce(DurableContext) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     async fn run(self) -> Result<T, DurableError> {
@@ -100,7 +117,9 @@ where
                 OperationStatus::Succeeded if details.and_then(|d| d.replay_children) == Some(true) => {
                     Plan::Run { send_start: false, record: false }
                 }
-                OperationStatus::Succeeded => Plan::Done(decode(details.and_then(|d| d.result.as_deref()), &what)),
+                OperationStatus::Succeeded => {
+                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || what.clone()))
+                }
                 OperationStatus::Failed => {
                     let error = details.and_then(|d| d.error.clone()).unwrap_or_default();
                     Plan::Done(Err(DurableError::from_object(ErrorKind::ChildFailed, &error)))
@@ -125,16 +144,17 @@ where
             exec.enqueue(self.update(OperationAction::Start));
         }
         let child = self.ctx.child(self.op.clone());
-        let Self { ctx, op, name, sub_type, body } = self;
-        let this = ChildContext { ctx, op, name, sub_type, body: () };
+        let Self { ctx, op, name, sub_type, body, serdes } = self;
+        let this = ChildContext { ctx, op, name, sub_type, body: (), serdes: () };
         let outcome = crate::context::scoped(child.clone(), body(child))
             .await
             .map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
-        let outcome = outcome.and_then(|value| encode(&value, &what).map_err(|e| e.to_object()));
+        let outcome =
+            outcome.and_then(|value| encode_with(&serdes, &value, || what.clone()).map_err(|e| e.to_object()));
         match outcome {
             Ok(payload) => {
                 if !record {
-                    return decode(Some(&payload), &what);
+                    return decode_with(&serdes, Some(&payload), || what.clone());
                 }
                 let mut update = this.update(OperationAction::Succeed);
                 if payload.len() > MAX_CONTEXT_RESULT_BYTES {
@@ -144,7 +164,7 @@ where
                 }
                 let seq = exec.enqueue(update);
                 exec.durable(seq).await;
-                decode(Some(&payload), &what)
+                decode_with(&serdes, Some(&payload), || what.clone())
             }
             Err(object) => {
                 if record {

@@ -4,7 +4,8 @@
 //! invocation suspends; the service runs the target and re-invokes the workflow once the target has
 //! finished. Replay returns the recorded result, or the target's recorded error.
 
-use super::{decode, encode, label};
+use super::serdes::Serdes;
+use super::{decode, decode_with, encode, encode_with, label};
 use crate::checkpoint::memory::MAX_PAYLOAD_BYTES;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 impl DurableContext {
     /// Invokes the function `function_name` (a name, or a function / alias / version ARN) with `input`
@@ -41,7 +43,7 @@ impl DurableContext {
     /// ```
     pub fn invoke<I, O>(&self, function_name: &str, input: I) -> Invoke<I, O>
     where
-        I: Serialize,
+        I: Serialize + 'static,
         O: DeserializeOwned + Send + 'static,
     {
         Invoke::new(self, function_name, input)
@@ -58,6 +60,8 @@ pub struct Invoke<I, O> {
     function_name: String,
     tenant_id: Option<String>,
     input: I,
+    payload_serdes: Option<Arc<dyn Serdes<I>>>,
+    result_serdes: Option<Arc<dyn Serdes<O>>>,
     output: PhantomData<fn() -> O>,
 }
 
@@ -81,7 +85,7 @@ enum Plan<O> {
 
 impl<I, O> Invoke<I, O>
 where
-    I: Serialize,
+    I: Serialize + 'static,
     O: DeserializeOwned + Send + 'static,
 {
     fn new(ctx: &DurableContext, function_name: &str, input: I) -> Self {
@@ -92,8 +96,22 @@ where
             function_name: function_name.to_owned(),
             tenant_id: None,
             input,
+            payload_serdes: None,
+            result_serdes: None,
             output: PhantomData,
         }
+    }
+
+    /// How the input is written to the request (default: JSON). The target receives this text.
+    pub fn payload_serdes(mut self, serdes: impl Serdes<I>) -> Self {
+        self.payload_serdes = Some(Arc::new(serdes));
+        self
+    }
+
+    /// How the target's result is read (default: JSON).
+    pub fn result_serdes(mut self, serdes: impl Serdes<O>) -> Self {
+        self.result_serdes = Some(Arc::new(serdes));
+        self
     }
 
     /// The operation's name, recorded in the history and checked on replay.
@@ -111,7 +129,11 @@ where
     /// Serializes the input before the future is created, so the future does not hold `I`.
     fn prepare(self) -> Result<Prepared<O>, DurableError> {
         let what = label("invoke", self.name.as_deref(), &self.op.positional);
-        let payload = encode(&self.input, &what).map_err(|e| {
+        let encoded = match &self.payload_serdes {
+            Some(serdes) => encode_with(serdes.as_ref(), &self.input, || what.clone()),
+            None => encode(&self.input, &what),
+        };
+        let payload = encoded.map_err(|e| {
             DurableError::new(
                 ErrorKind::Serialization,
                 format!("cannot serialize the input of {what}: {}", e.message()),
@@ -125,6 +147,7 @@ where
             tenant_id: self.tenant_id,
             payload,
             what,
+            result_serdes: self.result_serdes,
             output: PhantomData,
         })
     }
@@ -138,6 +161,7 @@ struct Prepared<O> {
     tenant_id: Option<String>,
     payload: String,
     what: String,
+    result_serdes: Option<Arc<dyn Serdes<O>>>,
     output: PhantomData<fn() -> O>,
 }
 
@@ -155,7 +179,10 @@ impl<O: DeserializeOwned + Send + 'static> Prepared<O> {
             let details = record.chained_invoke_details.clone().unwrap_or_default();
             match &record.status {
                 OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => Plan::Park,
-                OperationStatus::Succeeded => Plan::Done(decode(details.result.as_deref(), what)),
+                OperationStatus::Succeeded => Plan::Done(match &self.result_serdes {
+                    Some(serdes) => decode_with(serdes.as_ref(), details.result.as_deref(), || what.to_owned()),
+                    None => decode(details.result.as_deref(), what),
+                }),
                 status if status.is_terminal() => {
                     let error = details.error.unwrap_or_else(|| ErrorObject {
                         error_type: Some(ErrorKind::InvokeFailed.default_error_type().to_owned()),
@@ -215,7 +242,7 @@ impl<O: DeserializeOwned + Send + 'static> Prepared<O> {
 
 impl<I, O> IntoFuture for Invoke<I, O>
 where
-    I: Serialize,
+    I: Serialize + 'static,
     O: DeserializeOwned + Send + 'static,
 {
     type Output = Result<O, DurableError>;

@@ -1,7 +1,8 @@
 //! `map`: one function applied to every item of a list, each item in its own child context.
 //! See [`batch`](super::batch) for concurrency, completion and the wire shape.
 
-use super::batch::{run_batch, BatchResult, BatchSpec, CompletionConfig, ItemTask, Nesting};
+use super::batch::{run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting};
+use super::serdes::Serdes;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -16,8 +17,9 @@ type Namer<T> = Box<dyn Fn(&T, usize) -> String + Send>;
 
 /// A map being configured. Created by [`DurableContext::map`]; await it for the [`BatchResult`].
 #[must_use = "a map does nothing until it is awaited"]
-pub struct Map<T, F> {
+pub struct Map<T, F, R> {
     ctx: DurableContext,
+    serdes: BatchSerdes<R>,
     op: OpId,
     items: Vec<T>,
     f: F,
@@ -28,7 +30,20 @@ pub struct Map<T, F> {
     namer: Option<Namer<T>>,
 }
 
-impl<T, F> Map<T, F> {
+impl<T, F, R: 'static> Map<T, F, R> {
+    /// How each item's result is recorded and read back (default: JSON).
+    pub fn item_serdes(mut self, serdes: impl Serdes<R>) -> Self {
+        self.serdes.item = Arc::new(serdes);
+        self
+    }
+
+    /// How the whole result is recorded and read back, instead of the built-in summary of every
+    /// item (see [`BatchResult::new`] / [`BatchResult::from_results`] to rebuild one).
+    pub fn serdes(mut self, serdes: impl Serdes<BatchResult<R>>) -> Self {
+        self.serdes.result = Some(Arc::new(serdes));
+        self
+    }
+
     /// The map's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -66,7 +81,7 @@ impl DurableContext {
     /// with one `MapIteration` per item). Steps awaited inside `f` bind to the item's context. The
     /// result lists every started item with its status, result or error, and never fails because an
     /// item failed: use [`BatchResult::throw_if_error`] or [`BatchResult::into_results`] for that.
-    pub fn map<T, F, Fut, R, E>(&self, items: impl IntoIterator<Item = T>, f: F) -> Map<T, F>
+    pub fn map<T, F, Fut, R, E>(&self, items: impl IntoIterator<Item = T>, f: F) -> Map<T, F, R>
     where
         T: Send + 'static,
         F: Fn(DurableContext, T, usize) -> Fut + Send + Sync + 'static,
@@ -76,6 +91,7 @@ impl DurableContext {
     {
         Map {
             ctx: self.clone(),
+            serdes: BatchSerdes::default(),
             op: self.next_id(),
             items: items.into_iter().collect(),
             f,
@@ -88,12 +104,12 @@ impl DurableContext {
     }
 }
 
-impl<T, F, Fut, R, E> IntoFuture for Map<T, F>
+impl<T, F, Fut, R, E> IntoFuture for Map<T, F, R>
 where
     T: Send + 'static,
     F: Fn(DurableContext, T, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
-    R: Serialize + DeserializeOwned + Send + 'static,
+    R: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     type Output = Result<BatchResult<R>, DurableError>;
@@ -129,6 +145,6 @@ where
             completion: self.completion,
             nesting: self.nesting,
         };
-        Box::pin(run_batch(self.ctx, self.op, spec, tasks))
+        Box::pin(run_batch(self.ctx, self.op, spec, tasks, self.serdes))
     }
 }

@@ -9,6 +9,7 @@ pub mod deterministic;
 pub mod invoke;
 pub mod map;
 pub mod parallel;
+pub mod serdes;
 pub mod step;
 pub mod wait;
 pub mod wait_for_condition;
@@ -39,6 +40,31 @@ pub(crate) fn decode_lazy<T: DeserializeOwned>(
             ErrorKind::Serialization,
             format!("cannot deserialize the recorded result of {}: {e}", what()),
         )
+    })
+}
+
+/// Reads a recorded payload through `serdes`, naming the operation only when there is an error.
+pub(crate) fn decode_with<T, S: serdes::Serdes<T> + ?Sized>(
+    serdes: &S,
+    payload: Option<&str>,
+    what: impl FnOnce() -> String,
+) -> Result<T, DurableError> {
+    serdes.deserialize(payload).map_err(|e| {
+        DurableError::new(
+            ErrorKind::Serialization,
+            format!("cannot deserialize the recorded result of {}: {e}", what()),
+        )
+    })
+}
+
+/// Writes a result for recording through `serdes`.
+pub(crate) fn encode_with<T, S: serdes::Serdes<T> + ?Sized>(
+    serdes: &S,
+    value: &T,
+    what: impl FnOnce() -> String,
+) -> Result<String, DurableError> {
+    serdes.serialize(value).map_err(|e| {
+        DurableError::new(ErrorKind::Serialization, format!("cannot serialize the result of {}: {e}", what()))
     })
 }
 

@@ -1,7 +1,8 @@
 //! `parallel`: independent branches, each in its own child context. See [`batch`](super::batch)
 //! for concurrency, completion and the wire shape.
 
-use super::batch::{run_batch, BatchResult, BatchSpec, CompletionConfig, ItemTask, Nesting};
+use super::batch::{run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting};
+use super::serdes::Serdes;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -10,12 +11,14 @@ use crate::protocol::OperationSubType;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::{Future, IntoFuture};
+use std::sync::Arc;
 
 /// A parallel being configured. Created by [`DurableContext::parallel`]; add branches, then await it
 /// for the [`BatchResult`].
 #[must_use = "a parallel does nothing until it is awaited"]
 pub struct Parallel<R> {
     ctx: DurableContext,
+    serdes: BatchSerdes<R>,
     op: OpId,
     branches: Vec<ItemTask<R>>,
     name: Option<String>,
@@ -35,6 +38,7 @@ impl DurableContext {
     {
         Parallel {
             ctx: self.clone(),
+            serdes: BatchSerdes::default(),
             op: self.next_id(),
             branches: Vec::new(),
             name: None,
@@ -87,6 +91,19 @@ where
         self
     }
 
+    /// How each branch's result is recorded and read back (default: JSON).
+    pub fn item_serdes(mut self, serdes: impl Serdes<R>) -> Self {
+        self.serdes.item = Arc::new(serdes);
+        self
+    }
+
+    /// How the whole result is recorded and read back, instead of the built-in summary of every
+    /// branch.
+    pub fn serdes(mut self, serdes: impl Serdes<BatchResult<R>>) -> Self {
+        self.serdes.result = Some(Arc::new(serdes));
+        self
+    }
+
     /// The parallel's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -129,6 +146,6 @@ where
             completion: self.completion,
             nesting: self.nesting,
         };
-        Box::pin(run_batch(self.ctx, self.op, spec, self.branches))
+        Box::pin(run_batch(self.ctx, self.op, spec, self.branches, self.serdes))
     }
 }

@@ -5,7 +5,8 @@
 //! On replay a recorded outcome is returned without running the body. The value returned is always
 //! the one deserialized from the recorded payload, so the live run and every replay see the same value.
 
-use super::{decode, decode_lazy, encode, label, MAX_STEP_RESULT_BYTES};
+use super::serdes::{JsonSerdes, Serdes};
+use super::{decode_with, encode_with, label, MAX_STEP_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -15,8 +16,6 @@ use crate::protocol::{
     OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, StepOptions,
 };
 use crate::retry::{RetryDecision, RetryStrategy};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::future::{Future, IntoFuture};
 
 /// When a step body may run again after an invocation died during an attempt.
@@ -69,13 +68,14 @@ impl StepContext {
 
 /// A step being configured. Created by [`DurableContext::step`]; await it to run the step.
 #[must_use = "a step does nothing until it is awaited"]
-pub struct Step<F> {
+pub struct Step<F, S = JsonSerdes> {
     ctx: DurableContext,
     op: OpId,
     name: Option<String>,
     body: F,
     retry: RetryStrategy,
     semantics: StepSemantics,
+    serdes: S,
 }
 
 impl<F> Step<F> {
@@ -87,7 +87,16 @@ impl<F> Step<F> {
             body,
             retry: RetryStrategy::default(),
             semantics: StepSemantics::default(),
+            serdes: JsonSerdes,
         }
+    }
+}
+
+impl<F, S> Step<F, S> {
+    /// How the result is recorded and read back (default: JSON).
+    pub fn serdes<S2>(self, serdes: S2) -> Step<F, S2> {
+        let Self { ctx, op, name, body, retry, semantics, serdes: _ } = self;
+        Step { ctx, op, name, body, retry, semantics, serdes }
     }
 
     /// The step's name, recorded in the history and checked on replay.
@@ -129,11 +138,12 @@ enum Plan<T> {
     Unknown(String),
 }
 
-impl<F, Fut, T, E> IntoFuture for Step<F>
+impl<F, S, Fut, T, E> IntoFuture for Step<F, S>
 where
     F: FnOnce(StepContext) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + DeserializeOwned + Send + 'static,
+    S: Serdes<T>,
+    T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     type Output = Result<T, DurableError>;
@@ -144,11 +154,12 @@ where
     }
 }
 
-impl<F, Fut, T, E> Step<F>
+impl<F, S, Fut, T, E> Step<F, S>
 where
     F: FnOnce(StepContext) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + DeserializeOwned + Send + 'static,
+    S: Serdes<T>,
+    T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     async fn run(self) -> Result<T, DurableError> {
@@ -162,7 +173,7 @@ where
             let finished = details.and_then(|d| d.attempt).unwrap_or(0);
             match &record.status {
                 OperationStatus::Succeeded => {
-                    Plan::Done(decode_lazy(details.and_then(|d| d.result.as_deref()), || self.label()))
+                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || self.label()))
                 }
                 OperationStatus::Failed => {
                     let error = details.and_then(|d| d.error.clone()).unwrap_or_default();
@@ -209,7 +220,7 @@ where
         }
         let step_ctx = StepContext { attempt, operation_id: self.op.id.to_string(), name: self.name.clone() };
         let what = self.label();
-        let Self { body, .. } = self;
+        let Self { body, serdes, .. } = self;
         let outcome = {
             let _busy = exec.busy();
             CURRENT_STEP.scope(step_ctx.clone(), body(step_ctx)).await
@@ -217,7 +228,7 @@ where
         let this = StepTail { ctx: self.ctx, op: self.op, name: self.name, retry: self.retry };
         match outcome {
             Ok(value) => {
-                let payload = match encode(&value, &what) {
+                let payload = match encode_with(&serdes, &value, || what.clone()) {
                     Ok(payload) => payload,
                     Err(error) => return this.fail(error).await,
                 };
@@ -237,7 +248,7 @@ where
                 let seq = exec.enqueue(update);
                 exec.durable(seq).await;
                 // The value replay will see: decoded from exactly the recorded payload.
-                decode(Some(&payload), &what)
+                decode_with(&serdes, Some(&payload), || what.clone())
             }
             Err(error) => {
                 let object = error_object_of(error, "Error");
@@ -289,11 +300,12 @@ impl StepTail {
     }
 }
 
-impl<F, Fut, T, E> Step<F>
+impl<F, S, Fut, T, E> Step<F, S>
 where
     F: FnOnce(StepContext) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize + DeserializeOwned + Send + 'static,
+    S: Serdes<T>,
+    T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
     async fn after_failure(self, attempt: u32, error: DurableError) -> Result<T, DurableError> {

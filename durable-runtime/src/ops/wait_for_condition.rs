@@ -10,7 +10,8 @@
 //! A check that raises fails the operation at once (no retry). The carried state is read from
 //! `StepDetails.Result` *before* the next START, because a START clears it.
 
-use super::{decode, encode, label, MAX_STEP_RESULT_BYTES};
+use super::serdes::Serdes;
+use super::{decode, decode_with, encode, encode_with, label, MAX_STEP_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -62,6 +63,7 @@ impl DurableContext {
             initial_state,
             check,
             strategy: NoWaitStrategy,
+            serdes: None,
         }
     }
 }
@@ -262,6 +264,7 @@ pub struct WaitForCondition<S, F, W> {
     initial_state: S,
     check: F,
     strategy: W,
+    serdes: Option<Arc<dyn Serdes<S>>>,
 }
 
 impl<S, F, W: fmt::Debug> fmt::Debug for WaitForCondition<S, F, W> {
@@ -283,8 +286,17 @@ impl<S, F, W> WaitForCondition<S, F, W> {
 
     /// The wait strategy.
     pub fn strategy(self, strategy: WaitStrategy<S>) -> WaitForCondition<S, F, WaitStrategy<S>> {
-        let Self { ctx, op, name, initial_state, check, .. } = self;
-        WaitForCondition { ctx, op, name, initial_state, check, strategy }
+        let Self { ctx, op, name, initial_state, check, serdes, .. } = self;
+        WaitForCondition { ctx, op, name, initial_state, check, strategy, serdes }
+    }
+
+    /// How the carried state is recorded and read back (default: JSON).
+    pub fn serdes(mut self, serdes: impl Serdes<S>) -> Self
+    where
+        S: 'static,
+    {
+        self.serdes = Some(Arc::new(serdes));
+        self
     }
 
     /// Shorthand for `.strategy(WaitStrategy::until(done))`, the default backoff.
@@ -340,7 +352,7 @@ where
             let details = record.step_details.clone().unwrap_or_default();
             let attempt = details.attempt.unwrap_or(0).saturating_add(1);
             match &record.status {
-                OperationStatus::Succeeded => Plan::Done(decode(details.result.as_deref(), &what)),
+                OperationStatus::Succeeded => Plan::Done(read_state(&self.serdes, details.result.as_deref(), &what)),
                 OperationStatus::Failed => {
                     let error = details.error.unwrap_or_default();
                     Plan::Done(Err(DurableError::from_object(ErrorKind::ConditionCheckFailed, &error)))
@@ -350,7 +362,7 @@ where
                     // The carried state, read before the START that clears it. An interrupted check
                     // (STARTED) has lost it to its START and starts over from the initial state.
                     let carried = match details.result.as_deref() {
-                        Some(payload) => match decode::<S>(Some(payload), &what) {
+                        Some(payload) => match read_state(&self.serdes, Some(payload), &what) {
                             Ok(state) => Some(state),
                             Err(error) => return Plan::Done(Err(error)),
                         },
@@ -374,7 +386,7 @@ where
             }
             Plan::Check { carried, attempt, send_start } => (carried, attempt, send_start),
         };
-        let Self { ctx, op, name, initial_state, check, strategy } = self;
+        let Self { ctx, op, name, initial_state, check, strategy, serdes } = self;
         let tail = Tail { ctx, op, name, what };
         if send_start {
             exec.enqueue(tail.update(OperationAction::Start));
@@ -392,7 +404,7 @@ where
                 return tail.fail(DurableError::from_object(ErrorKind::ConditionCheckFailed, &object)).await;
             }
         };
-        let payload = match encode(&state, &tail.what) {
+        let payload = match write_state(&serdes, &state, &tail.what) {
             Ok(payload) => payload,
             Err(error) => return tail.fail(error).await,
         };
@@ -418,12 +430,11 @@ where
             }
             WaitOutcome::Done => {
                 let mut update = tail.update(OperationAction::Succeed);
-                update.payload = Some(payload);
+                update.payload = Some(payload.clone());
                 let seq = exec.enqueue(update);
                 exec.durable(seq).await;
-                let recorded =
-                    exec.read(&tail.op.id, |r| r.and_then(|r| r.step_details.as_ref()).and_then(|d| d.result.clone()));
-                decode(recorded.as_deref(), &tail.what)
+                // What replay will read: the state decoded from exactly the recorded payload.
+                read_state(&serdes, Some(&payload), &tail.what)
             }
             WaitOutcome::Exhausted => {
                 let error = DurableError::new(
@@ -433,6 +444,28 @@ where
                 tail.fail(error).await
             }
         }
+    }
+}
+
+fn read_state<S: DeserializeOwned + 'static>(
+    serdes: &Option<Arc<dyn Serdes<S>>>,
+    payload: Option<&str>,
+    what: &str,
+) -> Result<S, DurableError> {
+    match serdes {
+        Some(serdes) => decode_with(serdes.as_ref(), payload, || what.to_owned()),
+        None => decode(payload, what),
+    }
+}
+
+fn write_state<S: Serialize + 'static>(
+    serdes: &Option<Arc<dyn Serdes<S>>>,
+    state: &S,
+    what: &str,
+) -> Result<String, DurableError> {
+    match serdes {
+        Some(serdes) => encode_with(serdes.as_ref(), state, || what.to_owned()),
+        None => encode(state, what),
     }
 }
 
