@@ -21,32 +21,9 @@ pub enum Pending {
 /// No replay-aware logger yet (issue 4 item 9), so `ExpectedLogs` cannot be checked.
 const NO_LOGGING: &str = "replay-aware logging not implemented (issue 4 item 9): ExpectedLogs cannot be checked";
 
-/// No per-operation serdes yet (issue 4 item 8).
-const NO_SERDES: &str = "custom serdes not implemented (issue 4 item 8)";
-
-/// The requirement writes a payload with a custom serializer (issue 4 item 8); a handler cannot do
-/// that with the runtime's JSON on the wire.
-const NO_SERDES_ON_THE_WIRE: &str =
-    "custom serdes not implemented (issue 4 item 8): the payload must be written by a custom serializer";
-
-/// No item-level serdes for map items / parallel branches yet (issue 4 item 8).
-const NO_ITEM_SERDES: &str = "item-level custom serdes (map items, parallel branches) not implemented (issue 4 item 8)";
-
-/// No operation-level serdes for a whole map result yet (issue 4 item 8).
-const NO_OPERATION_SERDES: &str =
-    "operation-level custom serdes (the whole map result) not implemented (issue 4 item 8)";
-
 /// The table: suite name or requirement id, and what is pending.
 pub const PENDING: &[(&str, Pending)] = &[
     ("plugin", Pending::Skip("lifecycle hooks (plugin API, issue 4 item 10) and ExpectedLogs not implemented yet")),
-    ("1-6", Pending::Skip(NO_SERDES)),
-    ("3-14", Pending::Skip(NO_SERDES)),
-    ("5-15", Pending::Skip(NO_SERDES_ON_THE_WIRE)),
-    ("6-11", Pending::Skip(NO_SERDES_ON_THE_WIRE)),
-    ("8-15", Pending::Skip(NO_ITEM_SERDES)),
-    ("9-14", Pending::Skip(NO_ITEM_SERDES)),
-    ("9-19", Pending::Skip(NO_OPERATION_SERDES)),
-    ("9-20", Pending::Skip(NO_OPERATION_SERDES)),
     ("1-7", Pending::Skip(NO_LOGGING)),
     ("3-11", Pending::Skip(NO_LOGGING)),
     ("3-17", Pending::Skip(NO_LOGGING)),

@@ -22,7 +22,6 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
         workflow("5-11", step_then_invoke),
         workflow("5-12", invoke_then_step),
         workflow("5-14", two_invokes),
-        workflow("5-15", invoke_with_payload_serdes),
         workflow("5-16", invoke_with_result_serdes),
     ]
 }
@@ -134,16 +133,6 @@ async fn two_invokes(ctx: DurableContext, input: Value) -> Result<Value, Error> 
     let first = ctx.invoke::<_, Value>(ECHO, input).await?;
     let second = ctx.invoke::<_, Value>(ECHO, first.clone()).await?;
     Ok(json!([first, second]))
-}
-
-/// 5-15: invokes the echo target with the input.
-///
-/// The requirement wants the payload written by a custom serializer (uppercasing); per-operation
-/// serdes do not exist yet (issue 4 item 8), so this sends plain JSON and the requirement stays
-/// pending (see `pending`).
-#[durable_workflow]
-async fn invoke_with_payload_serdes(ctx: DurableContext, input: Value) -> Result<Value, Error> {
-    Ok(ctx.invoke::<_, Value>(ECHO, input).await?)
 }
 
 /// A result deserialized by 5-16's custom deserializer: the result's JSON text, uppercased, kept as

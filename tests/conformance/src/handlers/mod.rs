@@ -9,6 +9,7 @@ mod child;
 mod invoke;
 mod map;
 mod parallel;
+mod serdes;
 mod step;
 mod wait;
 mod wait_for_callback;
@@ -33,6 +34,7 @@ pub(crate) fn all() -> Vec<ConformanceHandler> {
     handlers.extend(invoke::all());
     handlers.extend(wait_for_condition::all());
     handlers.extend(wait_for_callback::all());
+    handlers.extend(serdes::all());
     handlers
 }
 

@@ -18,7 +18,6 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
         workflow("6-7", check_throws),
         workflow("6-9", object_state),
         workflow("6-10", null_state),
-        workflow("6-11", string_state),
         workflow("6-12", result_feeds_a_step),
     ]
 }
@@ -99,17 +98,6 @@ async fn object_state(ctx: DurableContext, _input: Value) -> Result<Job, Error> 
 async fn null_state(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
     let check = |_: Value, _| async move { Ok::<_, Error>(Value::Null) };
     Ok(ctx.wait_for_condition(Value::Null, check).strategy(WaitStrategy::from_fn(|_, _| WaitDecision::Done)).await?)
-}
-
-/// 6-11: a string state that grows by one `x` per check until it is `xx`.
-///
-/// The requirement wants the state written and read by a custom serdes; per-operation serdes do not
-/// exist yet (issue 4 item 8), so the state goes on the wire as plain JSON and the requirement stays
-/// pending (see `pending`).
-#[durable_workflow]
-async fn string_state(ctx: DurableContext, _input: Value) -> Result<String, Error> {
-    let check = |state: String, _| async move { Ok::<_, Error>(format!("{state}x")) };
-    Ok(ctx.wait_for_condition(String::new(), check).until(|state: &String| state.len() >= 2).await?)
 }
 
 #[durable_step]
