@@ -6,7 +6,7 @@ use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 use syn::{LitFloat, LitInt, LitStr};
 
-const STEP_KEYS: &str = "`name`, `retry`, `semantics` and `crate`";
+const STEP_KEYS: &str = "`name`, `retry`, `semantics`, `compensate` and `crate`";
 const WORKFLOW_KEYS: &str = "`name` and `crate`";
 
 /// Arguments of `#[durable_workflow(..)]`.
@@ -40,6 +40,8 @@ pub(crate) struct StepArgs {
     pub(crate) name: Option<LitStr>,
     pub(crate) retry: Option<Retry>,
     pub(crate) semantics: Option<Semantics>,
+    /// `compensate = undo`: the step (or function) that undoes this one, called with its result.
+    pub(crate) compensate: Option<syn::Path>,
     pub(crate) krate: Option<syn::Path>,
 }
 
@@ -57,6 +59,11 @@ impl StepArgs {
             set(&mut self.retry, Retry::parse(&meta)?, &meta, "retry")
         } else if meta.path.is_ident("semantics") {
             set(&mut self.semantics, Semantics::parse(&meta)?, &meta, "semantics")
+        } else if meta.path.is_ident("compensate") {
+            let path = meta.value()?.parse::<syn::Path>().map_err(|_| {
+                meta.error("`compensate` takes the path of a `#[durable_step]` function, as in `compensate = refund`")
+            })?;
+            set(&mut self.compensate, path, &meta, "compensate")
         } else if meta.path.is_ident("crate") {
             set(&mut self.krate, parse_crate(&meta)?, &meta, "crate")
         } else {
@@ -407,7 +414,7 @@ mod tests {
     #[test]
     fn errors_name_the_fix() {
         let unknown = step(quote!(nmae = "x")).err().unwrap_or_default();
-        assert!(unknown.contains("`name`, `retry`, `semantics` and `crate`"), "{unknown}");
+        assert!(unknown.contains("`name`, `retry`, `semantics`, `compensate` and `crate`"), "{unknown}");
         let dup = step(quote!(name = "a", name = "b")).err().unwrap_or_default();
         assert!(dup.contains("duplicate `name`"), "{dup}");
         let setting = step(quote!(retry = fixed(delay = "1s", initial = "1s"))).err().unwrap_or_default();

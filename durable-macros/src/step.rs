@@ -45,6 +45,11 @@ fn expand_fn(args: TokenStream, func: ItemFn) -> syn::Result<TokenStream> {
         let semantics = semantics.to_tokens(&private);
         call.extend(quote!(.semantics(#semantics)));
     }
+    if let Some(undo) = &args.compensate {
+        call.extend(quote_spanned! {undo.span()=>
+            .compensate(|__durable_out| #undo(::core::clone::Clone::clone(__durable_out)))
+        });
+    }
     let asserts = result_asserts(ret, &private, "step");
     let syn::Signature { ident, inputs, .. } = &sig;
     Ok(quote! {

@@ -4,6 +4,7 @@ use crate::engine::ids::{Namespace, OpId};
 use crate::engine::Execution;
 use crate::error::Error;
 use crate::ops::child::ChildContext;
+use crate::ops::saga::Saga;
 use crate::ops::step::{Step, StepContext};
 use crate::ops::wait::Wait;
 use std::fmt;
@@ -31,6 +32,7 @@ pub(crate) fn scoped<F: Future>(ctx: DurableContext, fut: F) -> impl Future<Outp
 pub struct DurableContext {
     pub(crate) exec: Arc<Execution>,
     pub(crate) ns: Arc<Namespace>,
+    pub(crate) saga: Arc<Saga>,
 }
 
 impl fmt::Debug for DurableContext {
@@ -44,16 +46,16 @@ impl fmt::Debug for DurableContext {
 
 impl DurableContext {
     pub(crate) fn root(exec: Arc<Execution>) -> Self {
-        Self { exec, ns: Arc::new(Namespace::root()) }
+        Self { exec, ns: Arc::new(Namespace::root()), saga: Arc::default() }
     }
 
     pub(crate) fn child(&self, owner: OpId) -> Self {
-        Self { exec: self.exec.clone(), ns: Arc::new(Namespace::child_of(owner)) }
+        Self { exec: self.exec.clone(), ns: Arc::new(Namespace::child_of(owner)), saga: self.saga.clone() }
     }
 
     /// A context over another namespace of the same execution.
     pub(crate) fn with_namespace(&self, ns: Namespace) -> Self {
-        Self { exec: self.exec.clone(), ns: Arc::new(ns) }
+        Self { exec: self.exec.clone(), ns: Arc::new(ns), saga: self.saga.clone() }
     }
 
     /// Claims the next operation id of this context.

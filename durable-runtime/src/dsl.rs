@@ -12,6 +12,7 @@ use crate::ops::step::StepSemantics;
 use crate::retry::RetryStrategy;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::any::Any;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 
@@ -54,7 +55,11 @@ pub struct StepCall<R> {
     retry: Option<RetryStrategy>,
     semantics: StepSemantics,
     body: BoxFuture<R>,
+    compensation: Option<Registration>,
 }
+
+/// Registers a compensation from a step's result (passed as `&dyn Any`, the step's `T`).
+type Registration = Box<dyn FnOnce(&dyn Any, &DurableContext) + Send>;
 
 impl<R> fmt::Debug for StepCall<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,7 +74,7 @@ impl<R> fmt::Debug for StepCall<R> {
 impl<R> StepCall<R> {
     /// A step named `name` whose body is `body` (a lazy future: nothing runs before it is awaited).
     pub fn new(name: &'static str, body: impl Future<Output = R> + Send + 'static) -> Self {
-        Self { name, retry: None, semantics: StepSemantics::default(), body: Box::pin(body) }
+        Self { name, retry: None, semantics: StepSemantics::default(), body: Box::pin(body), compensation: None }
     }
 
     /// The retry strategy (default: [`RetryStrategy::default`]).
@@ -109,6 +114,29 @@ impl<R> StepCall<R> {
     }
 }
 
+impl<T: 'static, E> StepCall<Result<T, E>> {
+    /// Registers `undo(&result)` as a compensation once the step succeeded (on the live run and on
+    /// every replay), so it runs if the workflow fails later (see [`crate::ops::saga`]). `undo` is
+    /// typically a `#[durable_step]` call: `.compensate(|receipt| refund(receipt.clone()))`, which is
+    /// what `#[durable_step(compensate = refund)]` writes.
+    pub fn compensate<C, CF, U>(mut self, undo: C) -> Self
+    where
+        C: FnOnce(&T) -> CF + Send + 'static,
+        CF: IntoFuture<Output = Result<U, Error>> + Send + 'static,
+        CF::IntoFuture: Send + 'static,
+        U: Send + 'static,
+    {
+        self.compensation = Some(Box::new(move |out: &dyn Any, ctx: &DurableContext| {
+            if let Some(out) = out.downcast_ref::<T>() {
+                // Only the call is built here; it becomes a durable operation when the compensation runs.
+                let call = undo(out);
+                ctx.compensate_with(move |_| call);
+            }
+        }));
+        self
+    }
+}
+
 impl<T, E> IntoFuture for StepCall<Result<T, E>>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
@@ -134,7 +162,14 @@ where
         if let Some(retry) = self.retry {
             step = step.retry(retry);
         }
-        Box::pin(async move { step.await.map_err(|e| Box::new(e) as Error) })
+        let compensation = self.compensation;
+        Box::pin(async move {
+            let value = step.await.map_err(|e| Box::new(e) as Error)?;
+            if let Some(register) = compensation {
+                register(&value as &dyn Any, &ctx);
+            }
+            Ok(value)
+        })
     }
 }
 

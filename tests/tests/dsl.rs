@@ -254,3 +254,39 @@ async fn steps_bind_to_map_items_and_parallel_branches() {
         );
     }
 }
+
+static REFUNDS: AtomicU32 = AtomicU32::new(0);
+
+#[durable_step]
+async fn refund_payment(payment: String) -> Result<String, Error> {
+    REFUNDS.fetch_add(1, Ordering::SeqCst);
+    Ok(format!("refunded {payment}"))
+}
+
+#[durable_step(compensate = refund_payment)]
+async fn take_payment(amount: u32) -> Result<String, Error> {
+    Ok(format!("payment-{amount}"))
+}
+
+#[durable_step(retry = none)]
+async fn ship_order(_amount: u32) -> Result<(), Error> {
+    Err(DurableError::with_type("OutOfStock", "nothing to ship").into())
+}
+
+#[durable_workflow]
+async fn saga_order(ctx: DurableContext, amount: u32) -> Result<(), Error> {
+    take_payment(amount).await?;
+    ctx.wait(Duration::from_secs(1)).await?;
+    ship_order(amount).await
+}
+
+#[tokio::test]
+async fn a_step_compensate_attribute_undoes_it_when_the_workflow_fails() {
+    let result = TestRunner::new(saga_order).run(7u32).await.unwrap();
+    assert_eq!(result.status(), ExecutionStatus::Failed);
+    assert_eq!(result.error().unwrap().error_type.as_deref(), Some("OutOfStock"));
+    assert_eq!(REFUNDS.load(Ordering::SeqCst), 1, "registered on replay too, but run once");
+    let refund = result.operation("refund_payment").unwrap();
+    assert_eq!(refund.status, OperationStatus::Succeeded);
+    assert_eq!(refund.step_details.as_ref().and_then(|d| d.result.as_deref()), Some("\"refunded payment-7\""));
+}

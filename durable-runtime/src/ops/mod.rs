@@ -9,6 +9,7 @@ pub mod deterministic;
 pub mod invoke;
 pub mod map;
 pub mod parallel;
+pub mod saga;
 pub mod serdes;
 pub mod step;
 pub mod wait;
