@@ -63,9 +63,41 @@ impl fmt::Display for InvocationError {
 impl std::error::Error for InvocationError {}
 
 /// Options of the runtime.
-#[derive(Debug, Clone, Default)]
+///
+/// ```
+/// # use durable_runtime::Options;
+/// let options = Options::default().log_replay(true);
+/// # let _ = options;
+/// ```
+#[derive(Clone, Default)]
 #[non_exhaustive]
-pub struct Options {}
+pub struct Options {
+    pub(crate) plugins: Vec<Arc<dyn crate::plugin::Plugin>>,
+    pub(crate) log_replay: bool,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options").field("plugins", &self.plugins.len()).field("log_replay", &self.log_replay).finish()
+    }
+}
+
+impl Options {
+    /// Registers a [`Plugin`](crate::plugin::Plugin); plugins are called in registration order.
+    #[must_use]
+    pub fn plugin(mut self, plugin: Arc<dyn crate::plugin::Plugin>) -> Self {
+        self.plugins.push(plugin);
+        self
+    }
+
+    /// Keeps the `tracing` records that workflow code emits while replaying (default: they are
+    /// suppressed; see [`crate::logging`]).
+    #[must_use]
+    pub fn log_replay(mut self, keep: bool) -> Self {
+        self.log_replay = keep;
+        self
+    }
+}
 
 /// Largest SUCCEEDED envelope returned inline (Lambda's 6 MB response limit, less 50 bytes). A result
 /// whose envelope is larger is checkpointed on the EXECUTION operation instead, and the envelope
@@ -89,14 +121,21 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    let _ = options;
     let envelope: InvocationInput =
         serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
     let InvocationInput { durable_execution_arn, checkpoint_token, initial_execution_state, .. } = envelope;
     let operations =
         load_operations(&durable_execution_arn, &checkpoint_token, initial_execution_state, client.as_ref()).await?;
     let input = find_input(&operations)?;
-    let exec = Arc::new(Execution::new(durable_execution_arn, checkpoint_token, operations, client));
+    let start_info = (!options.plugins.is_empty()).then(|| invocation_start_info(&durable_execution_arn, &operations));
+    let exec =
+        Arc::new(Execution::new(durable_execution_arn, checkpoint_token, operations, client).with_options(options));
+    if let Some(info) = &start_info {
+        exec.hooks.emit(|p| p.on_invocation_start(info));
+        for op in info.updated_operations.iter().filter(|op| op.status.as_ref().is_some_and(|s| s.is_terminal())) {
+            exec.hooks.emit(|p| p.on_operation_end(op));
+        }
+    }
     let output =
         match serde_json::from_str::<I>(input.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("null")) {
             Err(e) => InvocationOutput::failed(
@@ -105,12 +144,47 @@ where
             ),
             Ok(input) => {
                 let ctx = DurableContext::root(exec.clone());
-                let body = crate::context::scoped(ctx.clone(), handler.call(ctx, input));
+                let call = handler.call(ctx.clone(), input);
+                let saga_ctx = ctx.clone();
+                let body = crate::context::scoped(ctx, async move {
+                    let outcome = call.await;
+                    if outcome.is_err() {
+                        crate::ops::saga::run_compensations(&saga_ctx).await;
+                    }
+                    outcome
+                });
                 drive(exec.clone(), Box::pin(body)).await?
             }
         };
+    if let Some(start) = start_info {
+        let info = crate::plugin::InvocationEndInfo {
+            execution_arn: start.execution_arn,
+            request_id: start.request_id,
+            is_first_invocation: start.is_first_invocation,
+            operations_count: exec.operations_count(),
+            execution_start_timestamp: start.execution_start_timestamp,
+            status: output.status,
+            error: output.error.clone(),
+        };
+        exec.hooks.emit(|p| p.on_invocation_end(&info));
+    }
     serde_json::to_value(output)
         .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
+}
+
+/// What the invocation-start hook is told, when plugins are registered.
+fn invocation_start_info(arn: &str, operations: &[Operation]) -> crate::plugin::InvocationStartInfo {
+    crate::plugin::InvocationStartInfo {
+        execution_arn: arn.to_owned(),
+        request_id: client_token(),
+        is_first_invocation: operations.iter().all(|op| op.op_type == OperationType::Execution),
+        operations_count: operations.len(),
+        updated_operations: crate::plugin::externally_updated(operations),
+        execution_start_timestamp: operations
+            .iter()
+            .find(|op| op.op_type == OperationType::Execution)
+            .and_then(|op| op.start_timestamp),
+    }
 }
 
 /// Reads every page of the initial state and validates the operation types.

@@ -71,7 +71,9 @@ pub mod error;
 pub mod invocation;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod logging;
 pub mod ops;
+pub mod plugin;
 pub mod protocol;
 pub mod retry;
 pub mod testing;
@@ -81,6 +83,7 @@ pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall};
 pub use error::{DurableError, Error, ErrorKind};
 pub use invocation::{Handler, InvocationError, Options};
 pub use ops::step::{StepContext, StepSemantics};
+pub use plugin::Plugin;
 
 /// Turns an `async fn(ctx: DurableContext, input: I) -> Result<O, E>` into a durable workflow: a
 /// Lambda handler, a test-runner handler, and a sub-workflow callable from other workflows.

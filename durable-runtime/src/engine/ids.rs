@@ -54,6 +54,15 @@ impl Namespace {
         self.prefix.as_ref()
     }
 
+    /// The wire id the next position will get, without claiming it.
+    pub(crate) fn peek_id(&self) -> String {
+        let n = self.counter.load(Ordering::Relaxed) + 1;
+        match &self.prefix {
+            Some(owner) => hash_id(&format!("{}-{n}", owner.positional)),
+            None => hash_id(&n.to_string()),
+        }
+    }
+
     /// Claims the next position.
     pub(crate) fn next(&self) -> OpId {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;

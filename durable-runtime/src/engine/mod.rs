@@ -12,7 +12,7 @@ use crate::checkpoint::{CheckpointClient, CheckpointError, ErrorClass};
 use crate::error::{DurableError, ErrorKind};
 use crate::protocol::{Operation, OperationSubType, OperationType, OperationUpdate};
 use ids::OpId;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,6 +53,10 @@ impl Records {
 pub(crate) struct Execution {
     pub(crate) arn: String,
     pub(crate) client: Arc<dyn CheckpointClient>,
+    /// The registered plugins (see [`crate::plugin`]).
+    pub(crate) hooks: crate::plugin::Hooks,
+    /// Log records emitted while replaying are kept (see [`crate::logging`]).
+    pub(crate) log_replay: bool,
     inner: Mutex<Inner>,
 }
 
@@ -73,6 +77,9 @@ struct Inner {
     parked: usize,
     waiters: Vec<Waker>,
     driver: Option<Waker>,
+    /// Namespaces (positional prefix, `""` at the root) whose code reached an operation without a
+    /// terminal record: their code runs live from there on (see [`Execution::replaying`]).
+    live: HashSet<String>,
 }
 
 /// What the recorded operation at a position looks like, for the nondeterminism check.
@@ -93,6 +100,8 @@ impl Execution {
         Self {
             arn,
             client,
+            hooks: crate::plugin::Hooks::default(),
+            log_replay: false,
             inner: Mutex::new(Inner {
                 ops,
                 queue: Queue::default(),
@@ -105,8 +114,36 @@ impl Execution {
                 parked: 0,
                 waiters: Vec::new(),
                 driver: None,
+                live: HashSet::new(),
             }),
         }
+    }
+
+    /// Applies the plugin and logging options.
+    pub(crate) fn with_options(mut self, options: &crate::invocation::Options) -> Self {
+        self.hooks = crate::plugin::Hooks::new(options.plugins.clone());
+        self.log_replay = options.log_replay;
+        self
+    }
+
+    /// True while the code of namespace `ns` is replaying: its owner has a terminal record (a
+    /// `ReplayChildren` context rebuilding its result), or no operation of `ns` without a terminal
+    /// record was reached yet and the next one has a terminal record.
+    pub(crate) fn replaying(&self, ns: &ids::Namespace) -> bool {
+        let inner = self.lock();
+        let terminal = |id: &str| inner.ops.get(id).is_some_and(|r| r.status.is_terminal());
+        if ns.owner().is_some_and(|owner| terminal(&owner.id)) {
+            return true;
+        }
+        if inner.live.contains(ns.owner().map_or("", |o| &*o.positional)) {
+            return false;
+        }
+        terminal(&ns.peek_id())
+    }
+
+    /// Every known operation (for the plugin hooks).
+    pub(crate) fn operations_count(&self) -> usize {
+        self.lock().ops.ops.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -142,7 +179,25 @@ impl Execution {
                 return None;
             }
         }
-        Some(f(record))
+        let live = record.is_none_or(|r| !r.status.is_terminal());
+        let start = (live && self.hooks.enabled()).then(|| {
+            let mut info = record.map_or_else(Default::default, |r| crate::plugin::OperationInfo::from_record(r, true));
+            info.id = op.id.to_string();
+            info.parent_id = op.parent_id.as_deref().map(str::to_owned);
+            info.name = expected.name.map(str::to_owned);
+            info.op_type = Some(expected.op_type.clone());
+            info.sub_type = Some(expected.sub_type.clone());
+            info
+        });
+        let result = f(record);
+        if live {
+            inner.live.insert(op.positional.rsplit_once('-').map_or("", |(ns, _)| ns).to_owned());
+        }
+        drop(inner);
+        if let Some(info) = start {
+            self.hooks.emit(|p| p.on_operation_start(&info));
+        }
+        Some(result)
     }
 
     /// Reads the record at `id` without checks.
@@ -246,18 +301,48 @@ impl Execution {
     ) {
         let mut inner = self.lock();
         inner.in_flight = false;
+        let mut ended = Vec::new();
+        let mut changed = Vec::new();
         match outcome {
             Ok((token, operations)) => {
                 inner.token = token;
                 for op in operations {
+                    if self.hooks.enabled() {
+                        let was_terminal = inner.ops.get(&op.id).is_some_and(|r| r.status.is_terminal());
+                        let info = crate::plugin::OperationInfo::from_record(&op, false);
+                        if op.status.is_terminal() && !was_terminal {
+                            ended.push(info.clone());
+                        }
+                        changed.push(info);
+                    }
                     inner.ops.upsert(op);
                 }
                 inner.durable_seq = end_seq;
             }
             Err(error) => inner.failure = Some(error),
         }
+        let all = (!changed.is_empty()).then(|| {
+            inner
+                .ops
+                .ops
+                .iter()
+                .map(|op| (op.id.clone(), crate::plugin::OperationInfo::from_record(op, false)))
+                .collect()
+        });
         for waker in inner.waiters.drain(..) {
             waker.wake();
+        }
+        drop(inner);
+        for info in &ended {
+            self.hooks.emit(|p| p.on_operation_end(info));
+        }
+        if let Some(operations) = all {
+            let info = crate::plugin::OperationChangeInfo {
+                execution_arn: self.arn.clone(),
+                updated_operations: changed,
+                operations,
+            };
+            self.hooks.emit(|p| p.on_operations_changed(&info));
         }
     }
 }

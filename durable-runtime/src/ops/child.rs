@@ -146,9 +146,11 @@ where
         let child = self.ctx.child(self.op.clone());
         let Self { ctx, op, name, sub_type, body, serdes } = self;
         let this = ChildContext { ctx, op, name, sub_type, body: (), serdes: () };
+        let hook = crate::plugin::function_start(&exec.hooks, &this.op, this.name.as_deref(), &this.sub_type, !record);
         let outcome = crate::context::scoped(child.clone(), body(child))
             .await
             .map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));
+        crate::plugin::function_end(&exec.hooks, hook, outcome.as_ref().err());
         let outcome =
             outcome.and_then(|value| encode_with(&serdes, &value, || what.clone()).map_err(|e| e.to_object()));
         match outcome {

@@ -76,7 +76,8 @@ impl DurableContext {
                     owner.positional
                 ),
             );
-            drop(self.exec.halt(error));
+            // The execution now fails with this error, whatever the workflow does next.
+            let _halted = self.exec.halt(error);
             return;
         }
         let boxed: Compensation = Box::new(move |ctx| {

@@ -220,6 +220,13 @@ where
         }
         let step_ctx = StepContext { attempt, operation_id: self.op.id.to_string(), name: self.name.clone() };
         let what = self.label();
+        let hook = crate::plugin::attempt_start(
+            &exec.hooks,
+            &self.op,
+            self.name.as_deref(),
+            attempt,
+            attempt > 1 || !send_start,
+        );
         let Self { body, serdes, .. } = self;
         let outcome = {
             let _busy = exec.busy();
@@ -228,6 +235,7 @@ where
         let this = StepTail { ctx: self.ctx, op: self.op, name: self.name, retry: self.retry };
         match outcome {
             Ok(value) => {
+                crate::plugin::attempt_end(&exec.hooks, hook, None);
                 let payload = match encode_with(&serdes, &value, || what.clone()) {
                     Ok(payload) => payload,
                     Err(error) => return this.fail(error).await,
@@ -252,6 +260,7 @@ where
             }
             Err(error) => {
                 let object = error_object_of(error, "Error");
+                crate::plugin::attempt_end(&exec.hooks, hook, Some(&object));
                 let error = DurableError::from_object(ErrorKind::StepFailed, &object);
                 this.after_failure(attempt, error).await
             }

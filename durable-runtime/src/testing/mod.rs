@@ -130,6 +130,8 @@ pub struct TestRunner<H, I, O> {
     function_name: String,
     max_invocations: usize,
     options: Options,
+    #[cfg_attr(not(feature = "json-logs"), allow(dead_code))]
+    capture_logs: bool,
     targets: HashMap<String, Target>,
     responders: Mutex<Responders>,
     types: PhantomData<fn(I) -> O>,
@@ -162,6 +164,7 @@ where
             function_name: DEFAULT_FUNCTION_NAME.to_owned(),
             max_invocations: DEFAULT_MAX_INVOCATIONS,
             options: Options::default(),
+            capture_logs: false,
             targets: HashMap::new(),
             responders: Mutex::default(),
             types: PhantomData,
@@ -194,6 +197,16 @@ where
     #[must_use]
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Captures the `tracing` records of each run as JSON lines ([`TestResult::logs`]), through a
+    /// [`JsonLayer`](crate::logging::JsonLayer) that is the subscriber of the run only (records at
+    /// `DEBUG` and above).
+    #[cfg(feature = "json-logs")]
+    #[must_use]
+    pub fn capture_logs(mut self) -> Self {
+        self.capture_logs = true;
         self
     }
 
@@ -297,6 +310,20 @@ where
             targets: &self.targets,
             responders: &self.responders,
         };
+        #[cfg(feature = "json-logs")]
+        if self.capture_logs {
+            use tracing::instrument::WithSubscriber;
+            use tracing_subscriber::layer::SubscriberExt;
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let sink = lines.clone();
+            let layer = crate::logging::JsonLayer::with_writer(move |line| {
+                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_owned());
+            })
+            .max_level(tracing::Level::DEBUG);
+            world.drive(arn, &handler).with_subscriber(tracing_subscriber::registry().with(layer)).await?;
+            let logs = std::mem::take(&mut *lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            return Ok(TestResult::collect(&self.service, arn).with_logs(logs));
+        }
         world.drive(arn, &handler).await?;
         Ok(TestResult::collect(&self.service, arn))
     }

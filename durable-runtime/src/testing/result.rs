@@ -17,9 +17,23 @@ pub struct TestResult {
     execution: Option<Operation>,
     history: Vec<HistoryEvent>,
     invocations: Vec<InvocationRecord>,
+    logs: Vec<String>,
 }
 
 impl TestResult {
+    /// The JSON log lines the run wrote through `tracing` (one per record, replayed records
+    /// suppressed as in production), when the runner was built with
+    /// [`TestRunner::capture_logs`](super::TestRunner::capture_logs); empty otherwise.
+    pub fn logs(&self) -> &[String] {
+        &self.logs
+    }
+
+    #[cfg_attr(not(feature = "json-logs"), allow(dead_code))]
+    pub(super) fn with_logs(mut self, logs: Vec<String>) -> Self {
+        self.logs = logs;
+        self
+    }
+
     pub(super) fn collect(service: &MemoryService, arn: &str) -> Self {
         let (execution, operations): (Vec<_>, Vec<_>) =
             service.operations(arn).into_iter().partition(|op| op.op_type == OperationType::Execution);
@@ -32,6 +46,7 @@ impl TestResult {
             execution: execution.into_iter().next(),
             history: service.history(arn),
             invocations: service.invocations(arn),
+            logs: Vec::new(),
         }
     }
 

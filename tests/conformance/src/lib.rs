@@ -13,13 +13,14 @@
 //! process) goes through the [`Host`] passed to every handler.
 
 pub mod callback_actions;
+pub mod logs;
 pub mod matcher;
 pub mod pending;
 pub mod targets;
 
 mod handlers;
 
-use durable_runtime::{DurableContext, Error};
+use durable_runtime::{DurableContext, Error, Options};
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
@@ -40,6 +41,13 @@ pub trait Host: Send + Sync {
     /// its next checkpoint that records an outcome (the code after the call still runs, but nothing
     /// it records reaches the service); it returns `true` when it armed the crash.
     fn crash_once(&self) -> bool;
+
+    /// Writes one line of plugin output (single-line JSON) where the host's logs go: stdout for a
+    /// Lambda host (CloudWatch Logs), the run's log capture for the test-runner host, interleaved
+    /// with the runtime's JSON log lines in emission order.
+    fn log(&self, line: &str) {
+        println!("{line}");
+    }
 }
 
 /// The shared form of a [`Host`].
@@ -52,6 +60,7 @@ type Erased = dyn Fn(DurableContext, Value, HostRef) -> HandlerFuture + Send + S
 pub struct ConformanceHandler {
     id: &'static str,
     run: Arc<Erased>,
+    options: Option<fn(HostRef) -> Options>,
 }
 
 impl fmt::Debug for ConformanceHandler {
@@ -65,7 +74,18 @@ impl ConformanceHandler {
         id: &'static str,
         run: impl Fn(DurableContext, Value, HostRef) -> HandlerFuture + Send + Sync + 'static,
     ) -> Self {
-        Self { id, run: Arc::new(run) }
+        Self { id, run: Arc::new(run), options: None }
+    }
+
+    /// The same handler, run with the runtime options `options` builds (plugins, replay logging).
+    fn with_options(mut self, options: fn(HostRef) -> Options) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// The runtime options the handler must run with (its plugins, replay logging), for `host`.
+    pub fn options(&self, host: HostRef) -> Options {
+        self.options.map_or_else(Options::default, |options| options(host))
     }
 
     /// The requirement id (`1-1`).

@@ -17,6 +17,7 @@
 use durable_conformance::matcher::{match_history, match_result, Bindings, Pattern};
 use durable_conformance::pending::{pending, Pending};
 use durable_conformance::{callback_actions, handler, targets, Host, FUNCTION_PREFIX};
+use durable_runtime::logging::JsonLayer;
 use durable_runtime::protocol::OperationAction;
 use durable_runtime::testing::{CallbackAction, CrashPoint, MemoryService, TestRunner};
 use durable_runtime::Handler;
@@ -27,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::instrument::WithSubscriber;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Real time one requirement may take (the test runner skips virtual time, so this is generous).
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,6 +38,15 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 struct TestHost {
     service: MemoryService,
     crashed: AtomicBool,
+    /// The run's log lines: the runtime's JSON lines and plugin output, in emission order.
+    logs: Logs,
+}
+
+/// Captured log lines.
+type Logs = Arc<Mutex<Vec<String>>>;
+
+fn push(logs: &Logs, line: &str) {
+    logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_owned());
 }
 
 impl Host for TestHost {
@@ -46,6 +58,10 @@ impl Host for TestHost {
         // (An at-least-once step sends its START without waiting, so START updates are let through.)
         self.service.crash_on(CrashPoint::BeforeApply, |update| update.action != OperationAction::Start);
         true
+    }
+
+    fn log(&self, line: &str) {
+        push(&self.logs, line);
     }
 }
 
@@ -174,9 +190,6 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
             "no handler registered as `{function_name}`, and the requirement is not pending"
         ));
     };
-    if spec.get("ExpectedLogs").is_some() && logs_note.is_none() {
-        return Outcome::Fail("has ExpectedLogs, which the harness cannot check yet, and is not pending".to_owned());
-    }
     let Some(Pattern::List(expected_history)) = spec.get("ExpectedExecutionHistory") else {
         return Outcome::Fail("has no ExpectedExecutionHistory list".to_owned());
     };
@@ -196,11 +209,18 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
     };
 
     let service = MemoryService::new();
-    let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false) });
-    let runner = TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name);
+    let logs = Logs::default();
+    let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false), logs: logs.clone() });
+    let options = handler.options(host.clone());
+    let runner =
+        TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name).options(options);
     let runner = targets::register(runner);
     let (runner, unanswered) = apply_callback_actions(runner, &actions);
-    let task = tokio::spawn(async move { runner.run(input).await });
+    // The runtime's JSON log lines go to the same capture as the plugin output, for this run only.
+    let sink = logs.clone();
+    let layer = JsonLayer::with_writer(move |line| push(&sink, line)).max_level(tracing::Level::DEBUG);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let task = tokio::spawn(async move { runner.run(input).await }.with_subscriber(subscriber));
     let result = match tokio::time::timeout(TIMEOUT, task).await {
         Err(_) => return Outcome::Fail(format!("did not finish within {TIMEOUT:?}")),
         Ok(Err(join)) => return Outcome::Fail(format!("the run panicked: {join}")),
@@ -254,6 +274,21 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
                     return dump(format!("ExpectedResult.{mismatch}"));
                 }
             }
+        }
+    }
+    if let (Some(expected_logs), None) = (spec.get("ExpectedLogs"), &logs_note) {
+        let Pattern::List(expected_logs) = expected_logs else {
+            return Outcome::Fail("ExpectedLogs is not a list".to_owned());
+        };
+        let lines = logs.lock().map(|lines| lines.clone()).unwrap_or_default();
+        let records = durable_conformance::logs::records(&lines, result.execution_arn());
+        if let Err(mismatch) = durable_conformance::logs::check(expected_logs, &records, &bindings) {
+            let why = if verbose {
+                format!("logs: {mismatch}\n  log lines:\n    {}", lines.join("\n    "))
+            } else {
+                format!("logs: {mismatch}")
+            };
+            return dump(why);
         }
     }
     Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default()))

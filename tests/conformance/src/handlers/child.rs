@@ -17,11 +17,11 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
         plain("3-7", child_with_step_retry),
         plain("3-9", child_cached_on_replay),
         plain("3-10", step_and_wait_in_child),
-        plain("3-11", large_child_result),
+        plain("3-11", large_child_result).with_options(replay_logging),
         plain("3-12", crash_in_child),
         plain("3-15", child_throws_directly),
         plain("3-16", child_returns_null),
-        plain("3-17", logging_only_child),
+        plain("3-17", logging_only_child).with_options(replay_logging),
     ]
 }
 
@@ -170,6 +170,7 @@ fn large_child_result(ctx: DurableContext, input: Value, _host: HostRef) -> Hand
     Box::pin(async move {
         let large = ctx
             .run_in_child_context(move |child| async move {
+                tracing::info!("large child context running for: {value}");
                 let small = echo_step(&child, value).await?;
                 let unit = if small.is_empty() { "x".to_owned() } else { small };
                 Ok::<_, Error>(unit.repeat(300 * 1024 / unit.len() + 1))
@@ -228,9 +229,19 @@ fn child_returns_null(ctx: DurableContext, _input: Value, _host: HostRef) -> Han
 fn logging_only_child(ctx: DurableContext, input: Value, _host: HostRef) -> HandlerFuture {
     let value = text(&input);
     Box::pin(async move {
-        let result =
-            ctx.run_in_child_context(move |_child| async move { Ok::<_, Error>(value) }).name("logging_child").await?;
+        let result = ctx
+            .run_in_child_context(move |_child| async move {
+                tracing::info!("logging child context running for: {value}");
+                Ok::<_, Error>(value)
+            })
+            .name("logging_child")
+            .await?;
         ctx.wait(Duration::from_secs(1)).await?;
         Ok(Value::String(result))
     })
+}
+
+/// 3-11, 3-17: replay logging enabled, so a re-execution of the child's body stays observable.
+fn replay_logging(_host: HostRef) -> durable_runtime::Options {
+    durable_runtime::Options::default().log_replay(true)
 }

@@ -9,6 +9,7 @@ mod child;
 mod invoke;
 mod map;
 mod parallel;
+mod plugin;
 mod serdes;
 mod step;
 mod wait;
@@ -34,6 +35,7 @@ pub(crate) fn all() -> Vec<ConformanceHandler> {
     handlers.extend(invoke::all());
     handlers.extend(wait_for_condition::all());
     handlers.extend(wait_for_callback::all());
+    handlers.extend(plugin::all());
     handlers.extend(serdes::all());
     handlers
 }

@@ -83,7 +83,14 @@ async fn null_result(_ctx: DurableContext, _input: Value) -> Result<(), Error> {
 fn step_logger(ctx: DurableContext, input: Value, _host: HostRef) -> HandlerFuture {
     let name = text(&input);
     Box::pin(async move {
-        let greeting = ctx.step(move |_| async move { Ok::<_, Error>(format!("Hello, {name}!")) }).await?;
+        let greeting = ctx
+            .step(move |_| async move {
+                tracing::info!("Greeting step started for: {name}");
+                let greeting = format!("Hello, {name}!");
+                tracing::info!("Greeting step completed with: {greeting}");
+                Ok::<_, Error>(greeting)
+            })
+            .await?;
         Ok(Value::String(greeting))
     })
 }
@@ -209,6 +216,7 @@ fn at_most_once_crash(ctx: DurableContext, input: Value, host: HostRef) -> Handl
     Box::pin(async move {
         let result = ctx
             .step(move |_| async move {
+                tracing::info!("at-most-once step running for: {value}");
                 host.crash_once();
                 Ok::<_, Error>(value)
             })
