@@ -268,6 +268,54 @@ pub(crate) struct ItemTask<R> {
     pub(crate) run: Box<dyn FnOnce(DurableContext) -> BoxFuture<Result<R, Error>> + Send>,
 }
 
+/// The setters `map` and `parallel` share, written once: `$kind` names the operation ("map") and
+/// `$unit` its parts ("item"). The builder must have the fields `name`, `max_concurrency`,
+/// `completion`, `nesting` and `serdes` (a [`BatchSerdes`]).
+macro_rules! batch_setters {
+    ($kind:literal, $unit:literal, $R:ty) => {
+        #[doc = concat!("The ", $kind, "'s name, recorded in the history and checked on replay.")]
+        pub fn name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+
+        #[doc = concat!("At most `n` ", $unit, "s run at once (at least 1; unlimited by default). A suspended ")]
+        #[doc = concat!($unit, " keeps its slot.")]
+        pub fn max_concurrency(mut self, n: usize) -> Self {
+            self.max_concurrency = Some(n);
+            self
+        }
+
+        #[doc = concat!("When the ", $kind, " is complete (default: when every ", $unit, " settled).")]
+        pub fn completion(mut self, config: $crate::ops::batch::CompletionConfig) -> Self {
+            self.completion = config;
+            self
+        }
+
+        #[doc = concat!("Whether ", $unit, "s get their own recorded context (default [`Nesting::Nested`](")]
+        #[doc = "crate::ops::batch::Nesting::Nested))."]
+        pub fn nesting(mut self, nesting: $crate::ops::batch::Nesting) -> Self {
+            self.nesting = nesting;
+            self
+        }
+
+        #[doc = concat!("How each ", $unit, "'s result is recorded and read back (default: JSON).")]
+        pub fn item_serdes(mut self, serdes: impl $crate::ops::serdes::Serdes<$R>) -> Self {
+            self.serdes.item = ::std::sync::Arc::new(serdes);
+            self
+        }
+
+        #[doc = concat!("How the whole result is recorded and read back, instead of the built-in summary of every ", $unit)]
+        #[doc = "(see [`BatchResult::new`](crate::ops::batch::BatchResult::new) and"]
+        #[doc = "[`BatchResult::from_results`](crate::ops::batch::BatchResult::from_results) to rebuild one)."]
+        pub fn serdes(mut self, serdes: impl $crate::ops::serdes::Serdes<$crate::ops::batch::BatchResult<$R>>) -> Self {
+            self.serdes.result = Some(::std::sync::Arc::new(serdes));
+            self
+        }
+    };
+}
+pub(crate) use batch_setters;
+
 /// How a batch's items and its whole result are recorded.
 pub(crate) struct BatchSerdes<R> {
     /// Each item's result.

@@ -2,7 +2,7 @@
 //!
 //! Live, the child sends START, runs its body (whose operations carry the context as `ParentId`) and
 //! records SUCCEED with the result or FAIL with the error. A result over
-//! [`MAX_CONTEXT_RESULT_BYTES`](super::MAX_CONTEXT_RESULT_BYTES) is not recorded inline: the context
+//! [`MAX_CONTEXT_RESULT_BYTES`] is not recorded inline: the context
 //! is marked `ReplayChildren`, and replay re-runs the body over the children's records to rebuild it.
 
 use super::serdes::{JsonSerdes, Serdes};

@@ -1,8 +1,9 @@
 //! `map`: one function applied to every item of a list, each item in its own child context.
 //! See [`batch`](super::batch) for concurrency, completion and the wire shape.
 
-use super::batch::{run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting};
-use super::serdes::Serdes;
+use super::batch::{
+    batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting,
+};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -31,43 +32,7 @@ pub struct Map<T, F, R> {
 }
 
 impl<T, F, R: 'static> Map<T, F, R> {
-    /// How each item's result is recorded and read back (default: JSON).
-    pub fn item_serdes(mut self, serdes: impl Serdes<R>) -> Self {
-        self.serdes.item = Arc::new(serdes);
-        self
-    }
-
-    /// How the whole result is recorded and read back, instead of the built-in summary of every
-    /// item (see [`BatchResult::new`] / [`BatchResult::from_results`] to rebuild one).
-    pub fn serdes(mut self, serdes: impl Serdes<BatchResult<R>>) -> Self {
-        self.serdes.result = Some(Arc::new(serdes));
-        self
-    }
-
-    /// The map's name, recorded in the history and checked on replay.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// At most `n` items run at once (at least 1; unlimited by default). A suspended item keeps its
-    /// slot.
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = Some(n);
-        self
-    }
-
-    /// When the map is complete (default: when every item settled).
-    pub fn completion(mut self, config: CompletionConfig) -> Self {
-        self.completion = config;
-        self
-    }
-
-    /// Whether items get their own recorded context (default [`Nesting::Nested`]).
-    pub fn nesting(mut self, nesting: Nesting) -> Self {
-        self.nesting = nesting;
-        self
-    }
+    batch_setters!("map", "item", R);
 
     /// Names each item's context from the item and its index.
     pub fn item_name(mut self, namer: impl Fn(&T, usize) -> String + Send + 'static) -> Self {

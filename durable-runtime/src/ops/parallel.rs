@@ -1,8 +1,9 @@
 //! `parallel`: independent branches, each in its own child context. See [`batch`](super::batch)
 //! for concurrency, completion and the wire shape.
 
-use super::batch::{run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting};
-use super::serdes::Serdes;
+use super::batch::{
+    batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting,
+};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
@@ -11,7 +12,6 @@ use crate::protocol::OperationSubType;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::{Future, IntoFuture};
-use std::sync::Arc;
 
 /// A parallel being configured. Created by [`DurableContext::parallel`]; add branches, then await it
 /// for the [`BatchResult`].
@@ -91,42 +91,7 @@ where
         self
     }
 
-    /// How each branch's result is recorded and read back (default: JSON).
-    pub fn item_serdes(mut self, serdes: impl Serdes<R>) -> Self {
-        self.serdes.item = Arc::new(serdes);
-        self
-    }
-
-    /// How the whole result is recorded and read back, instead of the built-in summary of every
-    /// branch.
-    pub fn serdes(mut self, serdes: impl Serdes<BatchResult<R>>) -> Self {
-        self.serdes.result = Some(Arc::new(serdes));
-        self
-    }
-
-    /// The parallel's name, recorded in the history and checked on replay.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// At most `n` branches run at once (at least 1; unlimited by default).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = Some(n);
-        self
-    }
-
-    /// When the parallel is complete (default: when every branch settled).
-    pub fn completion(mut self, config: CompletionConfig) -> Self {
-        self.completion = config;
-        self
-    }
-
-    /// Whether branches get their own recorded context (default [`Nesting::Nested`]).
-    pub fn nesting(mut self, nesting: Nesting) -> Self {
-        self.nesting = nesting;
-        self
-    }
+    batch_setters!("parallel", "branch", R);
 }
 
 impl<R> IntoFuture for Parallel<R>
