@@ -44,6 +44,10 @@ tokio::task_local! {
 }
 
 impl StepContext {
+    pub(crate) fn new(attempt: u32, operation_id: String, name: Option<String>) -> Self {
+        Self { attempt, operation_id, name }
+    }
+
     /// The context of the step whose body is running right now, `None` outside a step body. This is
     /// how a `#[durable_step]` function reads its attempt number.
     pub fn current() -> Option<StepContext> {

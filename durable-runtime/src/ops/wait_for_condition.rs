@@ -11,6 +11,7 @@
 //! `StepDetails.Result` *before* the next START, because a START clears it.
 
 use super::serdes::Serdes;
+use super::step::StepContext;
 use super::{decode, decode_with, encode, encode_with, label, MAX_STEP_RESULT_BYTES};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
@@ -224,30 +225,9 @@ impl<S> WaitStrategy<S> {
     }
 }
 
-/// What a check is told about the attempt it runs.
-#[derive(Debug, Clone)]
-pub struct CheckContext {
-    attempt: u32,
-    operation_id: String,
-    name: Option<String>,
-}
-
-impl CheckContext {
-    /// The 1-based number of this check.
-    pub fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// The operation id of the wait-for-condition step.
-    pub fn operation_id(&self) -> &str {
-        &self.operation_id
-    }
-
-    /// The operation's name, if it has one.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-}
+/// What a check is told about the attempt it runs: the same as a step body (the check is one step
+/// attempt), with [`attempt`](StepContext::attempt) the 1-based number of the check.
+pub type CheckContext = StepContext;
 
 /// The strategy slot of a [`WaitForCondition`] before a strategy was chosen: such a builder cannot
 /// be awaited. Call [`WaitForCondition::until`] or [`WaitForCondition::strategy`].
@@ -392,7 +372,7 @@ where
             exec.enqueue(tail.update(OperationAction::Start));
         }
         let state = carried.unwrap_or(initial_state);
-        let check_ctx = CheckContext { attempt, operation_id: tail.op.id.to_string(), name: tail.name.clone() };
+        let check_ctx = StepContext::new(attempt, tail.op.id.to_string(), tail.name.clone());
         let outcome = {
             let _busy = exec.busy();
             check(state, check_ctx).await
