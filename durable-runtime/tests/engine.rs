@@ -603,3 +603,68 @@ async fn a_result_too_large_for_the_response_is_checkpointed_on_the_execution() 
     assert_eq!(last.updates[0].op_type, OperationType::Execution);
     assert_eq!(last.updates[0].action, OperationAction::Succeed);
 }
+
+/// Every JSON pointer below `value`.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{at}/{k}");
+                out.push(p.clone());
+                pointers(v, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                out.push(p.clone());
+                pointers(v, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn corrupting_any_member_of_an_envelope_gives_an_answer_never_a_panic() {
+    let envelope = json!({
+        "DurableExecutionArn": "arn:aws:lambda:us-east-1:1:function:f:$LATEST/durable-execution/n/i",
+        "CheckpointToken": "t",
+        "InitialExecutionState": {"Operations": [
+            {"Id": "i", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600000u64,
+             "ExecutionDetails": {"InputPayload": "\"x\""}},
+            {"Id": "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b", "Type": "STEP",
+             "SubType": "Step", "Name": "s", "Status": "SUCCEEDED", "StepDetails": {"Attempt": 1, "Result": "\"r\""}},
+            {"Id": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35", "Type": "WAIT",
+             "SubType": "Wait", "Status": "SUCCEEDED", "WaitDetails": {"ScheduledEndTimestamp": 1767225601000u64}}
+        ], "NextMarker": ""}
+    });
+    let handler = |ctx: DurableContext, input: String| async move {
+        let r: String = ctx.step(|_| async { Ok::<_, Error>("r".to_owned()) }).name("s").await?;
+        ctx.wait(Duration::from_secs(1)).await?;
+        Ok::<_, Error>(format!("{input}{r}"))
+    };
+    let client: Arc<dyn CheckpointClient> = Arc::new(MemoryService::new());
+    let options = durable_runtime::Options::default();
+    let baseline = durable_runtime::invocation::invoke(&handler, envelope.clone(), client.clone(), &options).await;
+    assert_eq!(baseline.unwrap()["Status"], "SUCCEEDED", "the uncorrupted envelope replays to the end");
+    let mut paths = Vec::new();
+    pointers(&envelope, String::new(), &mut paths);
+    let replacements = [json!(null), json!(7), json!(-1.5), json!("garbage"), json!([1]), json!({"x": 1})];
+    let mut answers = 0;
+    for path in &paths {
+        for replacement in &replacements {
+            let mut corrupted = envelope.clone();
+            if let Some(slot) = corrupted.pointer_mut(path) {
+                *slot = replacement.clone();
+            }
+            // Each outcome is an envelope (maybe FAILED or PENDING) or a typed invocation error.
+            match durable_runtime::invocation::invoke(&handler, corrupted, client.clone(), &options).await {
+                Ok(out) => assert!(out["Status"].is_string(), "{path} = {replacement}: {out}"),
+                Err(e) => assert!(!e.to_string().is_empty()),
+            }
+            answers += 1;
+        }
+    }
+    assert!(answers > 150, "{answers} corruptions tried");
+}
