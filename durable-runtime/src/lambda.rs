@@ -188,6 +188,30 @@ where
     lambda_runtime::run(service_with_options(handler, options, None)).await
 }
 
+/// [`run`] on a Tokio runtime of its own, for a `main` without `#[tokio::main]` (and without a direct
+/// `tokio` dependency). Blocks until the Lambda runtime stops.
+///
+/// ```no_run
+/// use durable_runtime::{DurableContext, Error};
+///
+/// async fn echo(_ctx: DurableContext, input: serde_json::Value) -> Result<serde_json::Value, Error> {
+///     Ok(input)
+/// }
+///
+/// fn main() -> Result<(), durable_runtime::lambda::lambda_runtime::Error> {
+///     durable_runtime::lambda::start(echo)
+/// }
+/// ```
+pub fn start<H, I, O>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(handler))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
