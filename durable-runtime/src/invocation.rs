@@ -74,6 +74,8 @@ impl std::error::Error for InvocationError {}
 pub struct Options {
     pub(crate) plugins: Vec<Arc<dyn crate::plugin::Plugin>>,
     pub(crate) log_replay: bool,
+    /// The Lambda request id of this invocation, when the host knows it.
+    pub(crate) request_id: Option<String>,
 }
 
 impl fmt::Debug for Options {
@@ -127,7 +129,8 @@ where
     let operations =
         load_operations(&durable_execution_arn, &checkpoint_token, initial_execution_state, client.as_ref()).await?;
     let input = find_input(&operations)?;
-    let start_info = (!options.plugins.is_empty()).then(|| invocation_start_info(&durable_execution_arn, &operations));
+    let start_info = (!options.plugins.is_empty())
+        .then(|| invocation_start_info(&durable_execution_arn, &operations, options.request_id.clone()));
     let exec =
         Arc::new(Execution::new(durable_execution_arn, checkpoint_token, operations, client).with_options(options));
     if let Some(info) = &start_info {
@@ -173,10 +176,14 @@ where
 }
 
 /// What the invocation-start hook is told, when plugins are registered.
-fn invocation_start_info(arn: &str, operations: &[Operation]) -> crate::plugin::InvocationStartInfo {
+fn invocation_start_info(
+    arn: &str,
+    operations: &[Operation],
+    request_id: Option<String>,
+) -> crate::plugin::InvocationStartInfo {
     crate::plugin::InvocationStartInfo {
         execution_arn: arn.to_owned(),
-        request_id: client_token(),
+        request_id: request_id.unwrap_or_else(client_token),
         is_first_invocation: operations.iter().all(|op| op.op_type == OperationType::Execution),
         operations_count: operations.len(),
         updated_operations: crate::plugin::externally_updated(operations),

@@ -122,6 +122,9 @@ where
                 Some(client) => client,
                 None => default_client().await,
             };
+            // Plugins see Lambda's own request id for this invocation.
+            let mut options = (*options).clone();
+            options.request_id = Some(event.context.request_id.clone());
             invoke(&*handler, event.payload, client, &options).await
         })
     }
