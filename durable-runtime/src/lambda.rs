@@ -331,4 +331,23 @@ mod tests {
         }
         assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "Durable.CheckpointError");
     }
+
+    #[tokio::test]
+    async fn plugins_see_the_lambda_request_id() {
+        struct Seen(Mutex<Vec<String>>);
+        impl crate::plugin::Plugin for Seen {
+            fn on_invocation_start(&self, info: &crate::plugin::InvocationStartInfo) -> crate::plugin::PluginResult {
+                self.0.lock().unwrap().push(info.request_id.clone());
+                Ok(())
+            }
+        }
+        let seen = Arc::new(Seen(Mutex::new(Vec::new())));
+        let client: Arc<dyn CheckpointClient> = Arc::new(FakeService { requests: Mutex::new(Vec::new()) });
+        let mut svc = service_with_options(echo, Options::default().plugin(seen.clone()), Some(client));
+        let mut context = LambdaContext::default();
+        context.request_id = "req-42".to_owned();
+        let out = svc.call(LambdaEvent::new(envelope("{}", ""), context)).await.unwrap();
+        assert_eq!(out["Status"], "SUCCEEDED");
+        assert_eq!(*seen.0.lock().unwrap(), vec!["req-42".to_owned()]);
+    }
 }

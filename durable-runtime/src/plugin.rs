@@ -121,7 +121,8 @@ pub trait Plugin: Send + Sync + 'static {
 pub struct InvocationStartInfo {
     /// The execution's ARN.
     pub execution_arn: String,
-    /// The id of this invocation (minted by the runtime, one per invocation).
+    /// The id of this invocation: Lambda's request id under [`crate::lambda`], otherwise one minted by
+    /// the runtime per invocation.
     pub request_id: String,
     /// True when the loaded state holds no operation besides the EXECUTION operation.
     pub is_first_invocation: bool,
