@@ -31,7 +31,9 @@
 //! ```
 //!
 //! Test the same handler in-process with [`testing::TestRunner`], which re-invokes it the way the
-//! service does and skips the waits.
+//! service does and skips the waits, or end to end over HTTP on the embedded local durable service
+//! with `local::LocalRunner` (feature `local`), which invokes it through `lambda::service`
+//! exactly as on AWS.
 //!
 //! # The determinism contract
 //!
@@ -56,6 +58,8 @@
 //!   (feature `aws`) or in memory ([`checkpoint::memory::MemoryService`]).
 //! - [`DurableContext`] and [`ops`]: the operations.
 //! - [`invocation`]: one invocation, shared by [`lambda`] (feature `lambda`) and [`testing`].
+//! - `local` (feature `local`): the embedded local durable service (HTTP control plane, directory
+//!   store) and its runner.
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![doc(test(attr(deny(warnings))))]
@@ -71,6 +75,8 @@ pub mod error;
 pub mod invocation;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod logging;
 pub mod ops;
 pub mod plugin;

@@ -23,6 +23,7 @@
 
 mod apply;
 mod service;
+mod snapshot;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ mod tests_invoke;
 mod validate;
 
 pub use crate::protocol::history::ExecutionStatus;
+pub use snapshot::ExecutionSnapshot;
 pub use validate::{MAX_ERROR_BYTES, MAX_PAYLOAD_BYTES, MAX_WAIT_SECONDS};
 
 use crate::checkpoint::CheckpointError;
@@ -74,7 +76,7 @@ pub enum CrashPoint {
 }
 
 /// One invocation as the service saw it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InvocationRecord {
     /// The Lambda request id.
     pub request_id: String,

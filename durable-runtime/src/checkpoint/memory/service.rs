@@ -274,6 +274,11 @@ impl MemoryService {
         self.lock().executions.get(arn).map(|e| e.requests.clone()).unwrap_or_default()
     }
 
+    /// The ARN of the execution the callback `callback_id` belongs to.
+    pub fn callback_execution(&self, callback_id: &str) -> Option<String> {
+        self.lock().callbacks.get(callback_id).map(|(arn, _)| arn.clone())
+    }
+
     /// The execution's name (the ARN segment before the EXECUTION operation's Id).
     pub fn execution_name(&self, arn: &str) -> Option<String> {
         self.lock().executions.get(arn).map(|e| e.name.clone())
@@ -391,8 +396,24 @@ impl MemoryService {
         token: &str,
         marker: Option<&str>,
     ) -> Result<ExecutionState, CheckpointError> {
+        self.get_state_page(arn, token, marker, None)
+    }
+
+    /// `GetDurableExecutionState` with the caller's `MaxItems`: one page of at most `max_items`
+    /// operations (and at most the configured page size), starting at `marker`. Does not consume the
+    /// token.
+    pub fn get_state_page(
+        &self,
+        arn: &str,
+        token: &str,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<ExecutionState, CheckpointError> {
         let inner = self.lock();
-        let page_size = inner.page_size;
+        let page_size = match (inner.page_size, max_items) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let exec = inner.executions.get(arn).ok_or_else(|| not_found(arn))?;
         if exec.token.as_deref() != Some(token) {
             return Err(stale_token());

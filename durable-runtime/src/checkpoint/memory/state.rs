@@ -4,11 +4,12 @@
 use super::InvocationRecord;
 use crate::protocol::history::{EventDetails, EventError, EventType, ExecutionStatus, HistoryEvent};
 use crate::protocol::{ErrorObject, Operation, OperationStatus, OperationType, Timestamp};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 /// An operation record plus what the service keeps beside it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct OpEntry {
     pub(super) op: Operation,
     /// `WaitSeconds` of a WAIT, for `WaitSucceeded{Duration}`.
@@ -22,13 +23,14 @@ pub(super) struct OpEntry {
 }
 
 /// The invocation in flight.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct CurrentInvocation {
     pub(super) request_id: String,
     pub(super) start: Timestamp,
 }
 
-/// One execution.
+/// One execution (serializable, for the local service's store).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Execution {
     pub(super) name: String,
     /// Id of the EXECUTION operation (the ARN's last segment).

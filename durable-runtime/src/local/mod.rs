@@ -1,0 +1,316 @@
+//! The embedded local durable service: the durable-execution control plane over real HTTP on
+//! `127.0.0.1`, backed by the in-memory service and a directory store, and a runner that invokes a
+//! handler exactly as Lambda does.
+//!
+//! - [`LocalService`] serves the control-plane routes of the protocol (§2.1) on an ephemeral port:
+//!   `POST …/durable-executions/{arn}/checkpoint`, `GET …/state`, `GET …/durable-executions/{arn}`
+//!   (GetDurableExecution), `GET …/history`, and the callback routes
+//!   `POST …/durable-execution-callbacks/{id}/succeed|fail|heartbeat`. Errors are AWS JSON errors
+//!   (`x-amzn-errortype` header, `__type` and `message` members) with the statuses the real service
+//!   uses, so `aws-sdk-lambda` decodes them and [`CheckpointError::classify`] classifies them (a
+//!   stale token is HTTP 400 `InvalidParameterValueException` "Invalid Checkpoint Token…", retryable).
+//!   Timestamps in responses are epoch seconds.
+//! - [`FileStore`] keeps one JSON file per execution, rewritten atomically after every change;
+//!   a service started on the same directory picks the executions up where they were. An invocation
+//!   that was in flight when the service stopped is recorded as failed (`Local.ServiceStopped`) and the
+//!   execution is invoked again, as Lambda retries a failed invocation.
+//! - [`LocalRunner`] starts a service and runs a handler end to end through
+//!   [`lambda::service`](crate::lambda::service), with an
+//!   [`AwsCheckpointClient`] whose `aws-sdk-lambda` client points at the service: every checkpoint and
+//!   state call goes over HTTP. Waits and retry delays take real time unless time skipping is on.
+//!
+//! ```no_run
+//! use durable_runtime::local::LocalRunner;
+//! use durable_runtime::{DurableContext, Error};
+//! use std::time::Duration;
+//!
+//! async fn greet(ctx: DurableContext, name: String) -> Result<String, Error> {
+//!     let greeting = ctx.step(move |_| async move { Ok::<_, Error>(format!("Hello, {name}!")) }).await?;
+//!     ctx.wait(Duration::from_secs(60)).await?;
+//!     Ok(greeting)
+//! }
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runner = LocalRunner::new(greet).store("target/durable-local").skip_time(true);
+//! let result = runner.run("Ada").await?;
+//! assert_eq!(result.output::<String>()?, "Hello, Ada!");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Not served: StopDurableExecution, ListDurableExecutionsByFunction. The runner runs one function:
+//! a chained invoke of another function stays pending.
+//!
+//! [`CheckpointError::classify`]: crate::checkpoint::CheckpointError::classify
+
+mod http;
+mod routes;
+mod runner;
+mod store;
+
+pub use runner::{LocalResult, LocalRunner, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
+pub use store::FileStore;
+
+use crate::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
+use crate::checkpoint::memory::{MemoryError, MemoryService};
+use crate::protocol::ErrorObject;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// `ErrorType` recorded for an invocation that was in flight when the local service stopped.
+pub const SERVICE_STOPPED_ERROR_TYPE: &str = "Local.ServiceStopped";
+
+/// Region of the `aws-sdk-lambda` clients pointed at the local service.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// An error of the local service or runner.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// A file-system or socket operation failed.
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A store file could not be written or read back.
+    Store {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The service refused a call (unknown or finished execution).
+    Service(MemoryError),
+    /// The input could not be serialized.
+    Input(String),
+    /// The execution was still running after the invocation limit.
+    MaxInvocations {
+        /// The limit.
+        limit: usize,
+        /// The execution.
+        arn: String,
+    },
+    /// [`LocalResult::output`] on an execution that did not succeed, or a result that does not
+    /// deserialize into the requested type.
+    Output(String),
+}
+
+impl LocalError {
+    fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io { context: context.into(), source }
+    }
+}
+
+impl fmt::Display for LocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { context, source } => write!(f, "local durable service: {context}: {source}"),
+            Self::Store { path, message } => write!(f, "local durable store file {}: {message}", path.display()),
+            Self::Service(e) => write!(f, "local durable service: {e}"),
+            Self::Input(e) => write!(f, "the input does not serialize: {e}"),
+            Self::MaxInvocations { limit, arn } => {
+                write!(f, "execution `{arn}` still running after {limit} invocations")
+            }
+            Self::Output(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for LocalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<MemoryError> for LocalError {
+    fn from(e: MemoryError) -> Self {
+        Self::Service(e)
+    }
+}
+
+/// What the connection tasks share.
+pub(crate) struct Shared {
+    pub(crate) service: MemoryService,
+    store: Option<FileStore>,
+    changes: Notify,
+    /// The first store write that failed in a connection task (reported by [`LocalService::persist`]).
+    store_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Persists the execution `arn` and wakes whoever waits for changes.
+    pub(crate) fn changed(&self, arn: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.save(&self.service, arn) {
+                tracing::error!(error = %e, "local durable service: store write failed");
+                self.store_error.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e.to_string());
+            }
+        }
+        self.changes.notify_one();
+    }
+
+    pub(crate) fn callback_execution(&self, callback_id: &str) -> Option<String> {
+        self.service.callback_execution(callback_id)
+    }
+}
+
+/// The local durable service: the control-plane API on `127.0.0.1` (see the [module docs](self)).
+/// Stops when dropped.
+pub struct LocalService {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    endpoint: String,
+    accept: JoinHandle<()>,
+}
+
+impl fmt::Debug for LocalService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalService")
+            .field("endpoint", &self.endpoint)
+            .field("store", &self.shared.store.as_ref().map(FileStore::dir))
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalService {
+    /// Starts a service with no store (state lives as long as the service) on an ephemeral port.
+    pub async fn start() -> Result<Self, LocalError> {
+        Self::start_on(MemoryService::new(), None).await
+    }
+
+    /// Starts a service on the store directory `dir` (created if needed), with every execution the
+    /// store holds.
+    pub async fn start_with_store(dir: impl Into<PathBuf>) -> Result<Self, LocalError> {
+        Self::start_on(MemoryService::new(), Some(FileStore::open(dir)?)).await
+    }
+
+    /// Starts a service over `service`, persisting to `store` when given (executions in the store
+    /// are restored into `service` first).
+    pub async fn start_on(service: MemoryService, store: Option<FileStore>) -> Result<Self, LocalError> {
+        let shared = Arc::new(Shared { service, store, changes: Notify::new(), store_error: Mutex::new(None) });
+        if let Some(store) = &shared.store {
+            for snapshot in store.load_all()? {
+                let arn = snapshot.arn().to_owned();
+                let in_flight = snapshot.invocation_in_flight() && !snapshot.status().is_terminal();
+                shared.service.restore(snapshot);
+                if in_flight {
+                    let error = ErrorObject {
+                        error_type: Some(SERVICE_STOPPED_ERROR_TYPE.to_owned()),
+                        error_message: Some("the local durable service stopped during this invocation".to_owned()),
+                        ..Default::default()
+                    };
+                    shared.service.complete_invocation(&arn, Err(error))?;
+                    store.save(&shared.service, &arn)?;
+                }
+            }
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| LocalError::io("binding 127.0.0.1:0", e))?;
+        let addr = listener.local_addr().map_err(|e| LocalError::io("reading the bound address", e))?;
+        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
+        Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept })
+    }
+
+    /// The socket address the service listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The in-memory service behind the API (start executions, build envelopes, inspect state).
+    /// Changes made through it directly are persisted by [`Self::persist`].
+    pub fn service(&self) -> &MemoryService {
+        &self.shared.service
+    }
+
+    /// The store, if the service has one.
+    pub fn store(&self) -> Option<&FileStore> {
+        self.shared.store.as_ref()
+    }
+
+    /// Writes the execution `arn` to the store (nothing without a store). Also reports a store
+    /// write that failed while serving a request.
+    pub fn persist(&self, arn: &str) -> Result<(), LocalError> {
+        if let Some(message) = self.shared.store_error.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let path = self.store().map(|s| s.path_of(arn)).unwrap_or_default();
+            return Err(LocalError::Store { path, message });
+        }
+        match &self.shared.store {
+            Some(store) => store.save(&self.shared.service, arn),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until a request changed an execution (a checkpoint or a callback answer).
+    pub async fn changed(&self) {
+        self.shared.changes.notified().await;
+    }
+
+    /// An `aws-sdk-lambda` client for this endpoint, with static test credentials and region
+    /// [`LOCAL_REGION`].
+    pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
+        lambda_client(&self.endpoint)
+    }
+
+    /// The checkpoint client a function uses to reach this service over HTTP.
+    pub fn checkpoint_client(&self) -> AwsCheckpointClient {
+        AwsCheckpointClient::from_client(self.lambda_client())
+    }
+
+    /// Stops listening. Requests being served finish on their own.
+    pub fn shutdown(self) {}
+}
+
+impl Drop for LocalService {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// An `aws-sdk-lambda` client for `endpoint`, with static test credentials and region [`LOCAL_REGION`].
+pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(LOCAL_REGION))
+        .credentials_provider(Credentials::new("AKIDLOCAL", "local-secret", None, None, "durable-local"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            // Out of file descriptors or similar: back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let response = match http::read_request(&mut stream).await {
+                Ok(request) => routes::handle(&shared, request).await,
+                Err(http::ReadError::Bad(status, message)) => {
+                    http::Response::error(status, "InvalidRequestException", &message)
+                }
+                Err(http::ReadError::Closed) => return,
+            };
+            let _ = http::write_response(&mut stream, &response).await;
+        });
+    }
+}

@@ -1,0 +1,322 @@
+//! [`LocalRunner`]: runs a handler end to end on a [`LocalService`], invoking it through
+//! [`lambda::service`](crate::lambda::service) with an `aws-sdk-lambda` checkpoint client pointed at
+//! the service, and re-invoking it the way the service does.
+
+use super::{LocalError, LocalService};
+use crate::checkpoint::memory::{ExecutionStatus, InvocationRecord, MemoryError, MemoryService};
+use crate::checkpoint::CheckpointClient;
+use crate::invocation::{Handler, Options};
+use crate::lambda::{self, DurableService, LambdaContext, LambdaEvent};
+use crate::protocol::history::HistoryEvent;
+use crate::protocol::{ErrorObject, InvocationOutput, Operation};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+use tower::Service;
+
+/// Default bound on the invocations of one run.
+pub const DEFAULT_MAX_INVOCATIONS: usize = 100;
+
+/// Default function name in the execution ARN.
+pub const DEFAULT_FUNCTION_NAME: &str = "local-function";
+
+/// Called with each invocation's record as soon as it completes.
+type InvocationHook = Arc<dyn Fn(&InvocationRecord) + Send + Sync>;
+
+/// Runs a durable handler on an embedded [`LocalService`] (see the [module docs](super)).
+///
+/// The service starts on first use (an ephemeral port on `127.0.0.1`, the [store](Self::store) if
+/// one is set) and stops when the runner is dropped. Per invocation the runner builds the envelope,
+/// calls the handler's [`DurableService`] with it (the function's checkpoint and state calls go
+/// over HTTP through `aws-sdk-lambda`), and records the outcome; then
+/// - the execution finished → done;
+/// - the invocation failed (for example a stale checkpoint token) → invoke again at once (after more
+///   than five failures in a row the service fails the execution);
+/// - PENDING → wait for the next timer (a wait's end, a retry delay, a callback timeout), in real
+///   time or, with [`skip_time`](Self::skip_time), by moving the service's clock to it; a callback
+///   answered over HTTP wakes the runner early. With nothing that time can wake (a callback without
+///   a timeout) the run returns with status RUNNING; [`resume`](Self::resume) continues it.
+pub struct LocalRunner<H, I, O> {
+    function: DurableService<H, I, O>,
+    function_name: String,
+    store: Option<PathBuf>,
+    skip_time: bool,
+    max_invocations: usize,
+    on_invocation: Option<InvocationHook>,
+    server: OnceCell<LocalService>,
+}
+
+impl<H, I, O> fmt::Debug for LocalRunner<H, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalRunner")
+            .field("function_name", &self.function_name)
+            .field("store", &self.store)
+            .field("skip_time", &self.skip_time)
+            .field("max_invocations", &self.max_invocations)
+            .field("server", &self.server.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H, I, O> LocalRunner<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    /// A runner for `handler`: no store, real time.
+    pub fn new(handler: H) -> Self {
+        Self {
+            function: lambda::service(handler),
+            function_name: DEFAULT_FUNCTION_NAME.to_owned(),
+            store: None,
+            skip_time: false,
+            max_invocations: DEFAULT_MAX_INVOCATIONS,
+            on_invocation: None,
+            server: OnceCell::new(),
+        }
+    }
+
+    /// Persists executions in the directory `dir` (created if needed) and picks up the executions
+    /// already there.
+    #[must_use]
+    pub fn store(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.store = Some(dir.into());
+        self
+    }
+
+    /// `true`: waits and retry delays complete at once (the service's clock jumps to the next timer;
+    /// recorded durations stay the real ones). `false` (the default): they take real time.
+    #[must_use]
+    pub fn skip_time(mut self, skip: bool) -> Self {
+        self.skip_time = skip;
+        self
+    }
+
+    /// The function name in execution ARNs (default [`DEFAULT_FUNCTION_NAME`]).
+    #[must_use]
+    pub fn function_name(mut self, name: impl Into<String>) -> Self {
+        self.function_name = name.into();
+        self
+    }
+
+    /// Gives up with [`LocalError::MaxInvocations`] after `n` invocations in one call (default
+    /// [`DEFAULT_MAX_INVOCATIONS`]).
+    #[must_use]
+    pub fn max_invocations(mut self, n: usize) -> Self {
+        self.max_invocations = n;
+        self
+    }
+
+    /// The runtime options every invocation uses.
+    #[must_use]
+    pub fn options(mut self, options: Options) -> Self {
+        self.function = self.function.with_options(options);
+        self
+    }
+
+    /// Calls `hook` with each invocation's record as soon as the invocation completes.
+    #[must_use]
+    pub fn on_invocation(mut self, hook: impl Fn(&InvocationRecord) + Send + Sync + 'static) -> Self {
+        self.on_invocation = Some(Arc::new(hook));
+        self
+    }
+
+    /// The running service, started on first use.
+    pub async fn server(&self) -> Result<&LocalService, LocalError> {
+        self.server
+            .get_or_try_init(|| async {
+                match &self.store {
+                    Some(dir) => LocalService::start_with_store(dir.clone()).await,
+                    None => LocalService::start().await,
+                }
+            })
+            .await
+    }
+
+    /// Starts an execution with `input` (serialized to JSON) and runs it until it finishes, or
+    /// suspends with nothing that time can wake.
+    pub async fn run<T: Serialize>(&self, input: T) -> Result<LocalResult, LocalError> {
+        let arn = self.start(input).await?;
+        self.resume(&arn).await
+    }
+
+    /// Starts an execution with `input` without invoking it; returns its ARN.
+    pub async fn start<T: Serialize>(&self, input: T) -> Result<String, LocalError> {
+        let payload = serde_json::to_string(&input).map_err(|e| LocalError::Input(e.to_string()))?;
+        let server = self.server().await?;
+        let arn = server.service().start_execution(&self.function_name, Some(payload));
+        server.persist(&arn)?;
+        Ok(arn)
+    }
+
+    /// Runs the execution `arn` (started by [`Self::start`], or found in the store) until it
+    /// finishes or suspends with nothing that time can wake.
+    pub async fn resume(&self, arn: &str) -> Result<LocalResult, LocalError> {
+        let server = self.server().await?;
+        let service = server.service();
+        let client: Arc<dyn CheckpointClient> = Arc::new(server.checkpoint_client());
+        let mut function = self.function.clone().with_client(client);
+        let mut invocations = 0;
+        loop {
+            let status = service
+                .execution_status(arn)
+                .ok_or_else(|| LocalError::Service(MemoryError::UnknownExecution(arn.to_owned())))?;
+            if status.is_terminal() {
+                break;
+            }
+            if service.needs_invocation(arn) {
+                if invocations >= self.max_invocations {
+                    return Err(LocalError::MaxInvocations { limit: self.max_invocations, arn: arn.to_owned() });
+                }
+                invocations += 1;
+                self.invoke_once(server, &mut function, arn).await?;
+                continue;
+            }
+            let Some(wake) = service.next_timer(arn) else { break };
+            if self.skip_time {
+                service.advance_to(arn, wake);
+            } else {
+                let delay = wake.since(service.now());
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = server.changed() => {}
+                }
+                service.advance(Duration::ZERO);
+            }
+            server.persist(arn)?;
+        }
+        Ok(LocalResult::collect(service, arn))
+    }
+
+    /// The ARNs of the executions the service holds (those of the store included), sorted.
+    pub async fn executions(&self) -> Result<Vec<String>, LocalError> {
+        let mut arns = self.server().await?.service().executions();
+        arns.sort();
+        Ok(arns)
+    }
+
+    async fn invoke_once(
+        &self,
+        server: &LocalService,
+        function: &mut DurableService<H, I, O>,
+        arn: &str,
+    ) -> Result<(), LocalError> {
+        let service = server.service();
+        let envelope = service.invocation_input(arn)?;
+        server.persist(arn)?;
+        let event = serde_json::to_value(&envelope).map_err(|e| LocalError::Input(e.to_string()))?;
+        let mut context = LambdaContext::default();
+        context.request_id = crate::checkpoint::memory::ExecutionSnapshot::fresh_request_id();
+        let outcome = match function.call(LambdaEvent::new(event, context)).await {
+            Ok(value) => serde_json::from_value::<InvocationOutput>(value).map_err(|e| ErrorObject {
+                error_type: Some("Durable.InvalidOutput".to_owned()),
+                error_message: Some(format!("the handler's output is not a durable-execution envelope: {e}")),
+                ..Default::default()
+            }),
+            Err(error) => {
+                // What Lambda records for a function error.
+                let diagnostic = lambda::lambda_runtime::Diagnostic::from(error);
+                Err(ErrorObject {
+                    error_type: Some(diagnostic.error_type),
+                    error_message: Some(diagnostic.error_message),
+                    ..Default::default()
+                })
+            }
+        };
+        service.complete_invocation(arn, outcome)?;
+        server.persist(arn)?;
+        if let (Some(hook), Some(record)) = (&self.on_invocation, service.invocations(arn).last()) {
+            hook(record);
+        }
+        Ok(())
+    }
+}
+
+/// The state of an execution after a [`LocalRunner`] run.
+#[derive(Debug, Clone)]
+pub struct LocalResult {
+    arn: String,
+    status: ExecutionStatus,
+    result: Option<String>,
+    error: Option<ErrorObject>,
+    operations: Vec<Operation>,
+    invocations: Vec<InvocationRecord>,
+    history: Vec<HistoryEvent>,
+}
+
+impl LocalResult {
+    fn collect(service: &MemoryService, arn: &str) -> Self {
+        Self {
+            arn: arn.to_owned(),
+            status: service.execution_status(arn).unwrap_or(ExecutionStatus::Running),
+            result: service.execution_result(arn),
+            error: service.execution_error(arn),
+            operations: service.operations(arn),
+            invocations: service.invocations(arn),
+            history: service.history(arn),
+        }
+    }
+
+    /// The execution's ARN.
+    pub fn execution_arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// SUCCEEDED, FAILED, …, or RUNNING when the run stopped at a callback nobody answered.
+    pub fn status(&self) -> ExecutionStatus {
+        self.status
+    }
+
+    /// The result of a SUCCEEDED execution, deserialized.
+    pub fn output<T: DeserializeOwned>(&self) -> Result<T, LocalError> {
+        match (&self.status, &self.result) {
+            (ExecutionStatus::Succeeded, Some(text)) => serde_json::from_str(text)
+                .map_err(|e| LocalError::Output(format!("the result does not deserialize: {e}"))),
+            (ExecutionStatus::Succeeded, None) => serde_json::from_str("null")
+                .map_err(|e| LocalError::Output(format!("the execution has no result: {e}"))),
+            (status, _) => Err(LocalError::Output(format!(
+                "the execution did not succeed: {status:?}{}",
+                self.error
+                    .as_ref()
+                    .and_then(|e| e.error_message.as_deref())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// The result text of a SUCCEEDED execution.
+    pub fn raw_output(&self) -> Option<&str> {
+        self.result.as_deref()
+    }
+
+    /// The error of an execution that did not succeed.
+    pub fn error(&self) -> Option<&ErrorObject> {
+        self.error.as_ref()
+    }
+
+    /// Every operation, in creation order, the EXECUTION operation first.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The first operation named `name`.
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name.as_deref() == Some(name))
+    }
+
+    /// Every invocation, in order (including those of earlier runs of the same execution).
+    pub fn invocations(&self) -> &[InvocationRecord] {
+        &self.invocations
+    }
+
+    /// The execution history, as the service records it.
+    pub fn history(&self) -> &[HistoryEvent] {
+        &self.history
+    }
+}

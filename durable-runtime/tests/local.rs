@@ -1,0 +1,261 @@
+//! The embedded local durable service: workflows run end to end over HTTP (every checkpoint and state
+//! call through `aws-sdk-lambda`), histories equal to the in-process test runner's, stale tokens,
+//! a restart on the same store, and callbacks answered through the HTTP callback routes.
+#![cfg(feature = "local")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use durable_runtime::checkpoint::aws::aws_sdk_lambda;
+use durable_runtime::checkpoint::{CheckpointClient, ErrorClass};
+use durable_runtime::local::{LocalRunner, LocalService};
+use durable_runtime::protocol::CheckpointRequest;
+use durable_runtime::testing::{ExecutionStatus, MemoryService, TestRunner};
+use durable_runtime::{DurableContext, Error};
+use serde_json::Value;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Every test finishes within this bound.
+const BOUND: Duration = Duration::from_secs(60);
+
+async fn bounded<T>(f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(BOUND, f).await.expect("the test exceeded its time bound")
+}
+
+/// A fresh store directory under the system temp dir.
+fn store_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("durable-local-{test}-{}-{:x}", std::process::id(), fastrand_u64()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn fastrand_u64() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+/// A step, a 30 s wait and a child context with a step; counts the runs of the first step.
+fn workflow(
+    greets: Arc<AtomicUsize>,
+) -> impl Fn(DurableContext, String) -> std::pin::Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>
+       + Send
+       + Sync
+       + 'static {
+    move |ctx: DurableContext, name: String| {
+        let greets = greets.clone();
+        Box::pin(async move {
+            let greeting = ctx
+                .step(move |_| async move {
+                    greets.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, Error>(format!("Hello, {name}"))
+                })
+                .name("greet")
+                .await?;
+            ctx.wait(Duration::from_secs(30)).name("pause").await?;
+            let inner = ctx
+                .run_in_child_context(|child| async move {
+                    child.step(|_| async { Ok::<_, Error>("inner".to_owned()) }).name("inner-step").await
+                })
+                .name("group")
+                .await?;
+            Ok(format!("{greeting}/{inner}"))
+        })
+    }
+}
+
+/// The service-assigned shape of each event: type, id, operation id, name, parent, subtype.
+fn shape(history: &[impl serde::Serialize]) -> Vec<[Value; 6]> {
+    history
+        .iter()
+        .map(|e| {
+            let v = serde_json::to_value(e).unwrap();
+            [
+                v["EventType"].clone(),
+                v["EventId"].clone(),
+                v.get("Id").cloned().unwrap_or(Value::Null),
+                v.get("Name").cloned().unwrap_or(Value::Null),
+                v.get("ParentId").cloned().unwrap_or(Value::Null),
+                v.get("SubType").cloned().unwrap_or(Value::Null),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_workflow_runs_to_succeeded_over_http_with_the_test_runners_history() {
+    bounded(async {
+        let runner = LocalRunner::new(workflow(Arc::default())).skip_time(true);
+        let result = runner.run("Ada").await.unwrap();
+        assert_eq!(result.status(), ExecutionStatus::Succeeded);
+        assert_eq!(result.output::<String>().unwrap(), "Hello, Ada/inner");
+        assert_eq!(result.invocations().len(), 2);
+
+        let expected = TestRunner::new(workflow(Arc::default())).run("Ada").await.unwrap();
+        let (mut ours, mut theirs) = (shape(result.history()), shape(expected.history()));
+        // Execution ids and names are random per execution.
+        for rows in [&mut ours, &mut theirs] {
+            for row in rows.iter_mut().filter(|r| r[0] == "ExecutionStarted" || r[0] == "ExecutionSucceeded") {
+                row[2] = Value::Null;
+                row[3] = Value::Null;
+            }
+        }
+        assert_eq!(ours, theirs);
+
+        // The read routes answer aws-sdk-lambda as the service does (timestamps in epoch seconds).
+        let server = runner.server().await.unwrap();
+        let client = server.lambda_client();
+        let arn = result.execution_arn();
+        let execution = client.get_durable_execution().durable_execution_arn(arn).send().await.unwrap();
+        assert_eq!(execution.status().as_str(), "SUCCEEDED");
+        assert_eq!(execution.result(), Some("\"Hello, Ada/inner\""));
+        let started = result.operations()[0].start_timestamp.unwrap();
+        assert_eq!(execution.start_timestamp().secs(), started.as_millis() / 1000);
+        let history = client.get_durable_execution_history().durable_execution_arn(arn).send().await.unwrap();
+        let types: Vec<&str> = history.events().iter().filter_map(|e| e.event_type().map(|t| t.as_str())).collect();
+        let expected_types: Vec<String> = result
+            .history()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap()["EventType"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(types, expected_types);
+        let missing = client.get_durable_execution().durable_execution_arn("arn:aws:lambda:nope").send().await;
+        let error = missing.unwrap_err().into_service_error();
+        assert!(error.is_resource_not_found_exception(), "{error:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stale_token_over_http_is_retried_by_reinvocation() {
+    bounded(async {
+        let service: Arc<OnceLock<MemoryService>> = Arc::default();
+        let expired = Arc::new(AtomicBool::new(false));
+        let (s, e) = (service.clone(), expired.clone());
+        let handler = move |ctx: DurableContext, _: Value| {
+            let (s, e) = (s.clone(), e.clone());
+            async move {
+                ctx.step(move |_| async move {
+                    // Once: rotate the token behind the invocation's back, so the step's SUCCEED
+                    // checkpoint is answered 400 "Invalid Checkpoint Token".
+                    if !e.swap(true, Ordering::SeqCst) {
+                        let service = s.get().unwrap();
+                        for arn in service.executions() {
+                            service.expire_token(&arn);
+                        }
+                    }
+                    Ok::<_, Error>(7)
+                })
+                .name("work")
+                .await
+            }
+        };
+        let runner = LocalRunner::new(handler).skip_time(true);
+        service.set(runner.server().await.unwrap().service().clone()).unwrap();
+        let result = runner.run(Value::Null).await.unwrap();
+        assert_eq!(result.status(), ExecutionStatus::Succeeded);
+        assert_eq!(result.output::<u32>().unwrap(), 7);
+        let invocations = result.invocations();
+        assert_eq!(invocations.len(), 2);
+        let error = invocations[0].error.as_ref().expect("the first invocation failed");
+        assert_eq!(error.error_type.as_deref(), Some("Durable.CheckpointError"));
+        assert!(error.error_message.as_deref().unwrap().contains("Invalid Checkpoint Token"), "{error:?}");
+        assert!(invocations[1].error.is_none());
+
+        // The error as aws-sdk-lambda sees it: 400 InvalidParameterValueException, retryable.
+        let client = runner.server().await.unwrap().checkpoint_client();
+        let request = CheckpointRequest { checkpoint_token: "stale".into(), client_token: None, updates: vec![] };
+        let err = client.checkpoint(result.execution_arn(), request).await.unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(400), Some("InvalidParameterValueException")));
+        assert_eq!(err.class(), ErrorClass::Retryable);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_service_on_the_same_store_resumes_the_execution() {
+    bounded(async {
+        let dir = store_dir("restart");
+        let greets = Arc::new(AtomicUsize::new(0));
+
+        // Real time: the run suspends at its 30 s wait and sleeps; stop it (and its service) there.
+        let first = LocalRunner::new(workflow(greets.clone())).store(&dir);
+        let arn = first.start("Ada").await.unwrap();
+        let stopped = tokio::time::timeout(Duration::from_secs(3), first.resume(&arn)).await;
+        assert!(stopped.is_err(), "the run should still be waiting");
+        let endpoint = first.server().await.unwrap().endpoint().to_owned();
+        drop(first);
+        assert!(tokio::net::TcpStream::connect(endpoint.trim_start_matches("http://")).await.is_err());
+        assert_eq!(greets.load(Ordering::SeqCst), 1);
+
+        let second = LocalRunner::new(workflow(greets.clone())).store(&dir).skip_time(true);
+        assert_eq!(second.executions().await.unwrap(), vec![arn.clone()]);
+        let result = second.resume(&arn).await.unwrap();
+        assert_eq!(result.status(), ExecutionStatus::Succeeded);
+        assert_eq!(result.output::<String>().unwrap(), "Hello, Ada/inner");
+        assert_eq!(greets.load(Ordering::SeqCst), 1, "the recorded step is replayed, not run again");
+        assert_eq!(result.invocations().len(), 2);
+        drop(second);
+
+        // A third service sees the finished execution.
+        let third = LocalService::start_with_store(&dir).await.unwrap();
+        assert_eq!(third.service().execution_status(&arn), Some(ExecutionStatus::Succeeded));
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+async fn approval(ctx: DurableContext, _: Value) -> Result<String, Error> {
+    let callback = ctx.create_callback::<String>().name("approval").await?;
+    let decision = callback.result().await?;
+    Ok(format!("approved: {decision}"))
+}
+
+#[tokio::test]
+async fn callbacks_are_answered_through_the_http_routes() {
+    bounded(async {
+        let runner = LocalRunner::new(approval).skip_time(true);
+        let waiting = runner.run(Value::Null).await.unwrap();
+        assert_eq!(waiting.status(), ExecutionStatus::Running);
+        let id = waiting
+            .operation("approval")
+            .and_then(|op| op.callback_details.as_ref())
+            .and_then(|d| d.callback_id.clone())
+            .unwrap();
+
+        let client = runner.server().await.unwrap().lambda_client();
+        client.send_durable_execution_callback_heartbeat().callback_id(&id).send().await.unwrap();
+        client
+            .send_durable_execution_callback_success()
+            .callback_id(&id)
+            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
+            .send()
+            .await
+            .unwrap();
+        let again = client
+            .send_durable_execution_callback_success()
+            .callback_id(&id)
+            .result(aws_sdk_lambda::primitives::Blob::new(b"\"twice\"".to_vec()))
+            .send()
+            .await;
+        assert_eq!(again.unwrap_err().raw_response().map(|r| r.status().as_u16()), Some(400));
+        let unknown = client.send_durable_execution_callback_heartbeat().callback_id("nope").send().await;
+        assert!(unknown.unwrap_err().into_service_error().is_resource_not_found_exception());
+
+        let result = runner.resume(waiting.execution_arn()).await.unwrap();
+        assert_eq!(result.status(), ExecutionStatus::Succeeded);
+        assert_eq!(result.output::<String>().unwrap(), "approved: yes");
+
+        // Failure through the `fail` route.
+        let failing = runner.run(Value::Null).await.unwrap();
+        let id = failing.operation("approval").unwrap().callback_details.as_ref().unwrap().callback_id.clone().unwrap();
+        let error =
+            aws_sdk_lambda::types::ErrorObject::builder().error_type("Rejected").error_message("not today").build();
+        client.send_durable_execution_callback_failure().callback_id(&id).error(error).send().await.unwrap();
+        let result = runner.resume(failing.execution_arn()).await.unwrap();
+        assert_eq!(result.status(), ExecutionStatus::Failed);
+        assert_eq!(result.error().unwrap().error_type.as_deref(), Some("Rejected"));
+        assert_eq!(result.error().unwrap().error_message.as_deref(), Some("not today"));
+    })
+    .await;
+}
