@@ -1,7 +1,7 @@
 //! Runs every AWS conformance requirement on the in-process test runner and checks it with the
 //! runner's matching rules (see `durable_conformance::matcher`).
 //!
-//! Requirements come from `shared/conformance/requirements/<suite>/<id>.yaml` beside the repository
+//! Requirements come from `tests/conformance/requirements/<suite>/<id>.yaml` in this repository
 //! (override with `CONFORMANCE_REQUIREMENTS=<dir>`). Arguments filter by id or suite
 //! (`cargo test -p durable-conformance -- 1-11 child`); `CONFORMANCE_VERBOSE=1` prints the actual
 //! history of a failed requirement; `CONFORMANCE_RUN_PENDING=1` also runs the skipped requirements
@@ -81,13 +81,13 @@ enum Outcome {
 fn main() {
     let dir = std::env::var_os("CONFORMANCE_REQUIREMENTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/requirements"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("requirements"));
     let requirements = match list(&dir) {
         Ok(list) if !list.is_empty() => list,
         Ok(_) => fatal(&format!("no requirement files under {}", dir.display())),
         Err(e) => fatal(&format!(
-            "cannot read the conformance requirements at {}: {e} (they live in `shared/conformance/requirements` \
-             beside the repository; set CONFORMANCE_REQUIREMENTS to another directory)",
+            "cannot read the conformance requirements at {}: {e} (they live in `tests/conformance/requirements` \
+             in the repository; set CONFORMANCE_REQUIREMENTS to another directory)",
             dir.display()
         )),
     };
