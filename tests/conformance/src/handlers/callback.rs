@@ -13,18 +13,22 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("4-1", callback_basic),
         workflow("4-2", callback_named),
+        workflow("4-3", callback_timeout),
         workflow("4-4", heartbeat_timeout),
         workflow("4-5", heartbeat_keeps_alive),
         workflow("4-6", external_failure),
         workflow("4-7", callback_step_then_result),
+        workflow("4-8", callback_step_then_timeout),
         workflow("4-9", callback_wait_then_result),
         workflow("4-10", callback_wait_then_result),
         workflow("4-11", callback_timeout_during_wait),
         workflow("4-12", callback_then_wait),
+        workflow("4-13", caught_failure_then_wait),
         workflow("4-14", caught_timeout_then_wait),
         workflow("4-15", custom_date_deserializer),
         workflow("4-16", custom_number_deserializer),
         workflow("4-17", two_callbacks_in_sequence),
+        workflow("4-18", two_callbacks_awaited_in_order),
         workflow("4-19", two_callbacks_awaited_in_reverse),
     ]
 }
@@ -40,6 +44,14 @@ async fn callback_basic(ctx: DurableContext, name: String) -> Result<Value, Erro
 #[durable_workflow]
 async fn callback_named(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
     let callback = ctx.create_callback::<Value>().name("approval").await?;
+    Ok(callback.result().await?)
+}
+
+/// 4-3: a callback with a 5 s timeout that nobody answers: it times out with `Callback.Timeout`
+/// and the execution fails.
+#[durable_workflow]
+async fn callback_timeout(ctx: DurableContext, name: String) -> Result<Value, Error> {
+    let callback = ctx.create_callback::<Value>().name(name).timeout(Duration::from_secs(5)).await?;
     Ok(callback.result().await?)
 }
 
@@ -66,7 +78,7 @@ async fn external_failure(ctx: DurableContext, name: String) -> Result<Value, Er
     Ok(callback.result().await?)
 }
 
-/// The step of 4-7: hands the callback id to the "external system".
+/// The step of 4-7 and 4-8: hands the callback id to the "external system".
 #[durable_step]
 async fn submit_callback_id(callback_id: String) -> Result<String, Error> {
     Ok(format!("submitted {callback_id}"))
@@ -76,6 +88,15 @@ async fn submit_callback_id(callback_id: String) -> Result<String, Error> {
 #[durable_workflow]
 async fn callback_step_then_result(ctx: DurableContext, name: String) -> Result<Value, Error> {
     let callback = ctx.create_callback::<Value>().name(name).await?;
+    submit_callback_id(callback.id().to_owned()).await?;
+    Ok(callback.result().await?)
+}
+
+/// 4-8: create a callback with a 5 s timeout, run a step, then await the result; nobody answers,
+/// so the callback times out and the execution fails.
+#[durable_workflow]
+async fn callback_step_then_timeout(ctx: DurableContext, name: String) -> Result<Value, Error> {
+    let callback = ctx.create_callback::<Value>().name(name).timeout(Duration::from_secs(5)).await?;
     submit_callback_id(callback.id().to_owned()).await?;
     Ok(callback.result().await?)
 }
@@ -105,6 +126,19 @@ async fn callback_then_wait(ctx: DurableContext, name: String) -> Result<Value, 
     let result = callback.result().await?;
     ctx.wait(Duration::from_secs(2)).await?;
     Ok(result)
+}
+
+/// 4-13: the sender fails the callback; the error is caught and kept as a message, then a 2 s wait,
+/// then the message is returned.
+#[durable_workflow]
+async fn caught_failure_then_wait(ctx: DurableContext, name: String) -> Result<String, Error> {
+    let callback = ctx.create_callback::<Value>().name(name).await?;
+    let outcome = match callback.result().await {
+        Ok(value) => format!("answered: {value}"),
+        Err(error) => format!("caught: {}", error.message()),
+    };
+    ctx.wait(Duration::from_secs(2)).await?;
+    Ok(outcome)
 }
 
 /// 4-14: a callback with a 3 s timeout that times out; the error is caught, then a 2 s wait.
@@ -170,6 +204,17 @@ async fn two_callbacks_in_sequence(ctx: DurableContext, names: (String, String))
     let (a, b) = names;
     let a = ctx.create_callback::<Value>().name(a).await?.result().await?;
     let b = ctx.create_callback::<Value>().name(b).await?.result().await?;
+    Ok(json!([a, b]))
+}
+
+/// 4-18: callbacks A (named `input[0]`) and B (`input[1]`) both created, then A awaited before B.
+#[durable_workflow]
+async fn two_callbacks_awaited_in_order(ctx: DurableContext, names: (String, String)) -> Result<Value, Error> {
+    let (a, b) = names;
+    let a = ctx.create_callback::<Value>().name(a).await?;
+    let b = ctx.create_callback::<Value>().name(b).await?;
+    let a = a.result().await?;
+    let b = b.result().await?;
     Ok(json!([a, b]))
 }
 

@@ -2,7 +2,7 @@
 //! (the requirement inputs carry no function names).
 
 use super::{plain, workflow};
-use crate::targets::{ECHO, FAIL};
+use crate::targets::{ECHO, FAIL, TENANT_ECHO};
 use crate::{ConformanceHandler, HandlerFuture, HostRef};
 use durable_runtime::{durable_step, durable_workflow, DurableContext, Error};
 use serde::{Deserialize, Deserializer};
@@ -13,14 +13,17 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("5-1", invoke_echo),
         workflow("5-2", invoke_named),
+        workflow("5-3", invoke_echo),
         workflow("5-4", invoke_null),
         workflow("5-5", invoke_failing_target),
         workflow("5-6", invoke_failure_caught),
         plain("5-7", invoke_large_payload),
+        workflow("5-8", invoke_with_tenant),
         workflow("5-9", invoke_then_wait),
         workflow("5-10", caught_invoke_failure_then_wait),
         workflow("5-11", step_then_invoke),
         workflow("5-12", invoke_then_step),
+        workflow("5-13", invoke_in_child),
         workflow("5-14", two_invokes),
         workflow("5-16", invoke_with_result_serdes),
     ]
@@ -29,7 +32,8 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
 /// What a caught target failure is replaced with (5-6).
 const FALLBACK: &str = "fallback";
 
-/// 5-1: invokes the echo target with the input and returns its result.
+/// 5-1 and 5-3: invokes the echo target with the input (a string in 5-1, a nested object in 5-3)
+/// and returns its result.
 #[durable_workflow]
 async fn invoke_echo(ctx: DurableContext, input: Value) -> Result<Value, Error> {
     Ok(ctx.invoke::<_, Value>(ECHO, input).await?)
@@ -83,6 +87,20 @@ fn invoke_large_payload(ctx: DurableContext, _input: Value, _host: HostRef) -> H
     })
 }
 
+/// The input of 5-8.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ForTenant {
+    tenant_id: String,
+    payload: Value,
+}
+
+/// 5-8: invokes the tenant echo with `input.payload` for the tenant `input.tenantId`.
+#[durable_workflow]
+async fn invoke_with_tenant(ctx: DurableContext, input: ForTenant) -> Result<Value, Error> {
+    Ok(ctx.invoke::<_, Value>(TENANT_ECHO, input.payload).tenant_id(input.tenant_id).await?)
+}
+
 /// 5-9: invokes the echo target, then waits 1 s; replay returns the recorded result.
 #[durable_workflow]
 async fn invoke_then_wait(ctx: DurableContext, input: Value) -> Result<Value, Error> {
@@ -125,6 +143,19 @@ async fn process_result(result: Value) -> Result<Value, Error> {
 async fn invoke_then_step(ctx: DurableContext, input: Value) -> Result<Value, Error> {
     let result = ctx.invoke::<_, Value>(ECHO, input).await?;
     process_result(result).await
+}
+
+/// The child context of 5-13 (a sub-workflow): invokes the echo target with its input and returns
+/// the result.
+#[durable_workflow]
+async fn invoke_echo_in_child(ctx: DurableContext, input: Value) -> Result<Value, Error> {
+    Ok(ctx.invoke::<_, Value>(ECHO, input).await?)
+}
+
+/// 5-13: a child context that invokes the echo target; returns the child's result.
+#[durable_workflow]
+async fn invoke_in_child(ctx: DurableContext, input: Value) -> Result<Value, Error> {
+    invoke_echo_in_child(ctx.clone(), input).await
 }
 
 /// 5-14: two invokes of the echo target in sequence.

@@ -1,6 +1,6 @@
 //! Suite `map` (9-x).
 //!
-//! Pending (see `pending`): 9-14 (per-item serdes), 9-19 and 9-20 (operation-level serdes).
+//! The serdes requirements of this suite are in `serdes.rs`.
 
 use super::{project, workflow};
 use crate::ConformanceHandler;
@@ -13,17 +13,21 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("9-1", map_basic),
         workflow("9-2", map_items_only),
+        workflow("9-3", map_item_and_index),
         workflow("9-4", map_empty),
         workflow("9-5", map_fail_fast),
         workflow("9-6", map_rethrow),
         workflow("9-7", map_min_successful),
+        workflow("9-8", map_tolerated_count_within),
         workflow("9-9", map_tolerated_count_exceeded),
         workflow("9-10", map_tolerated_percentage_exceeded),
         workflow("9-11", map_concurrent),
         workflow("9-12", map_flat),
+        workflow("9-13", map_item_namer),
         workflow("9-15", map_suspends_in_item),
         workflow("9-16", map_large_aggregate),
         workflow("9-17", map_then_wait),
+        workflow("9-18", map_failure_then_wait),
     ]
 }
 
@@ -53,6 +57,17 @@ async fn map_basic(ctx: DurableContext, names: Vec<String>) -> Result<Vec<String
 #[durable_workflow]
 async fn map_items_only(ctx: DurableContext, numbers: Vec<i64>) -> Result<Vec<i64>, Error> {
     let batch = ctx.map(numbers, |_ctx, n, _| async move { Ok::<_, Error>(n * 2) }).max_concurrency(1).await?;
+    Ok(batch.into_results()?)
+}
+
+/// 9-3: map `indexed` returning each item plus its index.
+#[durable_workflow]
+async fn map_item_and_index(ctx: DurableContext, numbers: Vec<i64>) -> Result<Vec<i64>, Error> {
+    let batch = ctx
+        .map(numbers, |_ctx, n, index| async move { Ok::<_, Error>(n + i64::try_from(index)?) })
+        .name("indexed")
+        .max_concurrency(1)
+        .await?;
     Ok(batch.into_results()?)
 }
 
@@ -108,6 +123,19 @@ async fn map_min_successful(ctx: DurableContext, _input: Value) -> Result<Value,
     Ok(project(&batch, &["completionReason", "successCount", "totalCount"]))
 }
 
+/// 9-8: one failure tolerated over three items; item 1 fails, so every item runs and the status is
+/// FAILED.
+#[durable_workflow]
+async fn map_tolerated_count_within(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    let batch = ctx
+        .map(items(3), |_ctx, _item, index| async move { ok_unless(index, &[1]) })
+        .name("tolerated")
+        .max_concurrency(1)
+        .completion(CompletionConfig::all().tolerated_failure_count(1))
+        .await?;
+    Ok(project(&batch, &["completionReason", "status", "successCount", "failureCount", "totalCount"]))
+}
+
 /// 9-9: one failure tolerated over three items; items 0 and 1 fail, so item 2 never starts.
 #[durable_workflow]
 async fn map_tolerated_count_exceeded(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
@@ -156,6 +184,18 @@ async fn map_flat(ctx: DurableContext, _input: Value) -> Result<Vec<String>, Err
     Ok(batch.into_results()?)
 }
 
+/// 9-13: map `named-items` multiplying by 10, each item's context named `item-<item>`.
+#[durable_workflow]
+async fn map_item_namer(ctx: DurableContext, numbers: Vec<i64>) -> Result<Vec<i64>, Error> {
+    let batch = ctx
+        .map(numbers, |_ctx, n, _| async move { Ok::<_, Error>(n * 10) })
+        .name("named-items")
+        .item_name(|n, _| format!("item-{n}"))
+        .max_concurrency(1)
+        .await?;
+    Ok(batch.into_results()?)
+}
+
 /// 9-15: item 0 runs a step; item 1 waits 1 s (the execution suspends mid-map), then runs a step.
 #[durable_workflow]
 async fn map_suspends_in_item(ctx: DurableContext, _input: Value) -> Result<Vec<String>, Error> {
@@ -196,4 +236,24 @@ async fn map_then_wait(ctx: DurableContext, _input: Value) -> Result<Vec<String>
         .await?;
     ctx.wait(Duration::from_secs(1)).await?;
     Ok(batch.into_results()?)
+}
+
+/// 9-18: one failure tolerated over `ok`, `fail`; item 1 fails, the handler keeps the result and
+/// waits 1 s; the replay skips the completed map.
+#[durable_workflow]
+async fn map_failure_then_wait(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    let values = vec!["ok".to_owned(), "fail".to_owned()];
+    let batch = ctx
+        .map(values, |_ctx, value, index| async move {
+            if value == "fail" {
+                return Err(Error::from(format!("item {index} failed")));
+            }
+            Ok(value)
+        })
+        .name("fail-then-wait")
+        .max_concurrency(1)
+        .completion(CompletionConfig::all().tolerated_failure_count(1))
+        .await?;
+    ctx.wait(Duration::from_secs(1)).await?;
+    Ok(project(&batch, &["completionReason", "status", "successCount", "failureCount", "totalCount"]))
 }

@@ -1,6 +1,6 @@
 //! Suite `parallel` (8-x).
 //!
-//! Pending (see `pending`): 8-15 (per-branch serdes).
+//! The serdes requirements of this suite are in `serdes.rs`.
 
 use super::{project, workflow};
 use crate::ConformanceHandler;
@@ -14,17 +14,21 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("8-1", parallel_basic),
         workflow("8-2", parallel_branches_only),
+        workflow("8-3", parallel_named_branches),
         workflow("8-4", parallel_mixed_types),
         workflow("8-5", parallel_empty),
         workflow("8-6", parallel_fail_fast),
         workflow("8-7", parallel_rethrow),
+        workflow("8-8", parallel_min_successful_reached),
         workflow("8-9", parallel_tolerate_one),
         workflow("8-10", parallel_tolerance_exceeded),
         workflow("8-11", parallel_concurrent),
         workflow("8-12", parallel_flat),
+        workflow("8-13", parallel_percentage_exceeded),
         workflow("8-14", parallel_branch_suspends),
         workflow("8-16", parallel_all_fail_within_tolerance),
         workflow("8-17", parallel_min_successful_not_reached),
+        workflow("8-18", parallel_combined_completion),
         workflow("8-19", parallel_zero_concurrency),
         workflow("8-20", parallel_accessors),
         workflow("8-21", parallel_nested),
@@ -81,6 +85,19 @@ async fn parallel_branches_only(ctx: DurableContext, _input: Value) -> Result<Ve
     Ok(batch.into_results()?)
 }
 
+/// 8-3: parallel `named` with two named branches (`first`, `second`) returning `one` and `two`.
+#[durable_workflow]
+async fn parallel_named_branches(ctx: DurableContext, _input: Value) -> Result<Vec<String>, Error> {
+    let batch = ctx
+        .parallel::<String>()
+        .named_branch("first", |_ctx| async move { Ok::<_, Error>("one".to_owned()) })
+        .named_branch("second", |_ctx| async move { Ok::<_, Error>("two".to_owned()) })
+        .name("named")
+        .max_concurrency(1)
+        .await?;
+    Ok(batch.into_results()?)
+}
+
 /// 8-4: branches of different types (a string, a number, an object), as JSON values.
 #[durable_workflow]
 async fn parallel_mixed_types(ctx: DurableContext, _input: Value) -> Result<Vec<Value>, Error> {
@@ -117,6 +134,15 @@ async fn parallel_rethrow(ctx: DurableContext, _input: Value) -> Result<Value, E
     let batch = branches(parallel, &[true, false]).await?;
     batch.throw_if_error()?;
     Ok(Value::Null)
+}
+
+/// 8-8: min-successful 2 over four branches, one at a time: branches 2 and 3 never start.
+#[durable_workflow]
+async fn parallel_min_successful_reached(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    let parallel =
+        ctx.parallel().name("min-successful").max_concurrency(1).completion(CompletionConfig::all().min_successful(2));
+    let batch = branches(parallel, &[false, false, false, false]).await?;
+    Ok(project(&batch, &["completionReason", "successCount", "totalCount"]))
 }
 
 /// 8-9: one failure tolerated; branch 1 fails; every branch runs, status FAILED.
@@ -168,6 +194,18 @@ async fn parallel_flat(ctx: DurableContext, _input: Value) -> Result<Vec<String>
     Ok(batch.into_results()?)
 }
 
+/// 8-13: 25 % failures tolerated; branches 0 and 1 of 4 fail (50 %), so 2 and 3 never start.
+#[durable_workflow]
+async fn parallel_percentage_exceeded(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    let parallel = ctx
+        .parallel()
+        .name("tolerated-pct")
+        .max_concurrency(1)
+        .completion(CompletionConfig::all().tolerated_failure_percentage(25.0));
+    let batch = branches(parallel, &[true, true, false, false]).await?;
+    Ok(project(&batch, &["completionReason", "successCount", "failureCount", "totalCount"]))
+}
+
 /// 8-14: branch 0 runs a step; branch 1 waits 2 s (the execution suspends), then returns `b1`.
 #[durable_workflow]
 async fn parallel_branch_suspends(ctx: DurableContext, _input: Value) -> Result<Vec<String>, Error> {
@@ -204,6 +242,19 @@ async fn parallel_min_successful_not_reached(ctx: DurableContext, _input: Value)
         ctx.parallel().name("min-not-reached").max_concurrency(1).completion(CompletionConfig::all().min_successful(3));
     let batch = branches(parallel, &[false, true, false]).await?;
     Ok(project(&batch, PROJECTION))
+}
+
+/// 8-18: min-successful 3 and one failure tolerated; branches 0 and 1 fail, so the tolerance is
+/// exceeded first and branches 2 and 3 never start.
+#[durable_workflow]
+async fn parallel_combined_completion(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    let parallel = ctx
+        .parallel()
+        .name("combined")
+        .max_concurrency(1)
+        .completion(CompletionConfig::all().min_successful(3).tolerated_failure_count(1));
+    let batch = branches(parallel, &[true, true, false, false]).await?;
+    Ok(project(&batch, &["completionReason", "successCount", "failureCount", "totalCount"]))
 }
 
 /// 8-19: `max_concurrency(0)` is rejected before anything is recorded; the execution fails.

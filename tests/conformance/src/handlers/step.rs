@@ -11,17 +11,21 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("1-1", step_basic),
         workflow("1-2", step_named),
+        workflow("1-3", dependent_steps),
         workflow("1-4", object_result),
         workflow("1-5", null_result),
         plain("1-7", step_logger),
+        workflow("1-8", step_then_wait),
         workflow("1-9", replay_skips_succeeded_step),
         workflow("1-10", replay_rethrows_failed_step),
         plain("1-11", fail_once_then_succeed),
         plain("1-12", retry_exhaustion),
+        plain("1-13", default_retry),
         plain("1-14", custom_backoff),
         plain("1-15", retry_only_transient),
         plain("1-16", transient_not_retried),
         plain("1-17", at_most_once_crash),
+        plain("1-18", at_most_once_crash_then_retry),
         workflow("1-19", step_failure),
         workflow("1-20", caught_step_failure),
     ]
@@ -53,6 +57,23 @@ async fn step_named(_ctx: DurableContext, name: String) -> Result<String, Error>
 }
 
 #[durable_step]
+async fn step_one() -> Result<String, Error> {
+    Ok("first".to_owned())
+}
+
+#[durable_step]
+async fn step_two(first: String) -> Result<String, Error> {
+    Ok(format!("{first}_second"))
+}
+
+/// 1-3: two steps, the second built from the first's result.
+#[durable_workflow]
+async fn dependent_steps(_ctx: DurableContext, _input: Value) -> Result<String, Error> {
+    let first = step_one().await?;
+    step_two(first).await
+}
+
+#[durable_step]
 async fn build_response(input: Value) -> Result<Value, Error> {
     let tags = input["tags"].clone();
     let count = tags.as_array().map_or(0, Vec::len);
@@ -76,10 +97,8 @@ async fn null_result(_ctx: DurableContext, _input: Value) -> Result<(), Error> {
     do_nothing().await
 }
 
-/// 1-7: a step that logs through the step context's logger.
-///
-/// The runtime has no step logger yet (replay-aware logging, issue 4 item 9), so the two lines are
-/// not logged and the requirement is skipped (see `pending`); the history part is what this does.
+/// 1-7: a step that logs its start and its result through `tracing`, which the runtime stamps with
+/// the execution and the operation.
 fn step_logger(ctx: DurableContext, input: Value, _host: HostRef) -> HandlerFuture {
     let name = text(&input);
     Box::pin(async move {
@@ -105,6 +124,19 @@ async fn cached_value() -> Result<String, Error> {
 async fn replay_skips_succeeded_step(ctx: DurableContext, _input: Value) -> Result<String, Error> {
     let value = cached_value().await?;
     ctx.wait(Duration::from_secs(1)).await?;
+    Ok(value)
+}
+
+#[durable_step]
+async fn compute() -> Result<String, Error> {
+    Ok("computed".to_owned())
+}
+
+/// 1-8: a step, then a 2 s wait; the replay skips the step.
+#[durable_workflow]
+async fn step_then_wait(ctx: DurableContext, _input: Value) -> Result<String, Error> {
+    let value = compute().await?;
+    ctx.wait(Duration::from_secs(2)).await?;
     Ok(value)
 }
 
@@ -146,6 +178,22 @@ fn retry_exhaustion(ctx: DurableContext, _input: Value, _host: HostRef) -> Handl
         let result = ctx
             .step(|step| async move { Err::<String, _>(Error::from(format!("attempt {} fails", step.attempt()))) })
             .retry(RetryStrategy::fixed(Duration::from_secs(1)).max_attempts(4))
+            .await?;
+        Ok(Value::String(result))
+    })
+}
+
+/// 1-13: fails twice, then succeeds, with the default retry strategy (6 attempts, 5 s initial
+/// delay, x2, capped at 60 s, full jitter).
+fn default_retry(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
+    Box::pin(async move {
+        let result = ctx
+            .step(|step| async move {
+                if step.attempt() < 3 {
+                    return Err(Error::from(format!("attempt {} fails", step.attempt())));
+                }
+                Ok(format!("succeeded on attempt {}", step.attempt()))
+            })
             .await?;
         Ok(Value::String(result))
     })
@@ -207,10 +255,7 @@ fn transient_not_retried(ctx: DurableContext, _input: Value, _host: HostRef) -> 
 }
 
 /// 1-17: an at-most-once step without retries whose process crashes during attempt 1; the replay
-/// records the interrupted attempt as the step's failure.
-///
-/// The requirement also wants the input logged once through the step context's logger; the runtime
-/// has no such logger yet, so that part is not done (and not checked, see `pending`).
+/// records the interrupted attempt as the step's failure. The step logs the input each time it runs.
 fn at_most_once_crash(ctx: DurableContext, input: Value, host: HostRef) -> HandlerFuture {
     let value = text(&input);
     Box::pin(async move {
@@ -223,6 +268,27 @@ fn at_most_once_crash(ctx: DurableContext, input: Value, host: HostRef) -> Handl
             .name("at_most_once_flaky_step")
             .semantics(StepSemantics::AtMostOncePerRetry)
             .retry(RetryStrategy::none())
+            .await?;
+        Ok(Value::String(result))
+    })
+}
+
+/// 1-18: an at-most-once step with retries whose process crashes during attempt 1; the replay
+/// records the interrupted attempt as a failed attempt, and attempt 2 succeeds. The step logs the
+/// input each time it runs.
+fn at_most_once_crash_then_retry(ctx: DurableContext, input: Value, host: HostRef) -> HandlerFuture {
+    let value = text(&input);
+    Box::pin(async move {
+        let result = ctx
+            .step(move |step| async move {
+                tracing::info!("at-most-once step attempt {} for: {value}", step.attempt());
+                if step.attempt() < 2 {
+                    host.crash_once();
+                }
+                Ok::<_, Error>("succeeded on second attempt".to_owned())
+            })
+            .semantics(StepSemantics::AtMostOncePerRetry)
+            .retry(RetryStrategy::fixed(Duration::from_secs(1)).max_attempts(3))
             .await?;
         Ok(Value::String(result))
     })

@@ -13,14 +13,17 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("7-1", wait_for_callback_basic),
         workflow("7-2", wait_for_callback_named),
+        workflow("7-3", wait_for_callback_anonymous),
         workflow("7-4", wait_for_callback_basic),
         workflow("7-5", wait_for_callback_timeout),
         workflow("7-6", failure_caught),
         workflow("7-7", submitter_keeps_failing),
+        workflow("7-8", inside_a_child),
         workflow("7-9", two_in_sequence),
         workflow("7-10", after_a_wait_and_a_step),
         workflow("7-11", json_answer),
         workflow("7-12", heartbeat_timeout),
+        workflow("7-13", heartbeat_then_success),
         workflow("7-14", timeout_caught),
         workflow("7-15", wait_for_callback_basic),
     ]
@@ -46,6 +49,12 @@ async fn wait_for_callback_named(ctx: DurableContext, _input: Value) -> Result<V
     Ok(ctx.wait_for_callback(submit).name("approval").await?)
 }
 
+/// 7-3: a wait-for-callback with an inline submitter and no name; returns the answer.
+#[durable_workflow]
+async fn wait_for_callback_anonymous(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
+    Ok(ctx.wait_for_callback(|_callback_id: String, _: StepContext| async { Ok::<_, Error>(()) }).await?)
+}
+
 /// 7-5: a 3 s timeout that elapses; not caught, so the execution fails.
 #[durable_workflow]
 async fn wait_for_callback_timeout(ctx: DurableContext, name: String) -> Result<Value, Error> {
@@ -68,6 +77,19 @@ async fn submitter_keeps_failing(ctx: DurableContext, name: String) -> Result<Va
     let submitter = |_: String, _: StepContext| async move { Err::<(), _>(Error::from("the submitter failed")) };
     let retry = RetryStrategy::fixed(Duration::from_secs(1)).max_attempts(2);
     Ok(ctx.wait_for_callback(submitter).name(name).retry(retry).await?)
+}
+
+/// The child context of 7-8 (a sub-workflow, so it is named `wrapper`): a wait-for-callback named
+/// after the input.
+#[durable_workflow]
+async fn wrapper(ctx: DurableContext, name: String) -> Result<Value, Error> {
+    Ok(ctx.wait_for_callback(submit).name(name).await?)
+}
+
+/// 7-8: a wait-for-callback inside the child context `wrapper`; returns the child's result.
+#[durable_workflow]
+async fn inside_a_child(ctx: DurableContext, name: String) -> Result<Value, Error> {
+    wrapper(ctx.clone(), name).await
 }
 
 /// 7-9: two wait-for-callbacks, `first` then `second`; returns the second answer.
@@ -107,6 +129,12 @@ async fn json_answer(ctx: DurableContext, name: String) -> Result<String, Error>
 #[durable_workflow]
 async fn heartbeat_timeout(ctx: DurableContext, name: String) -> Result<Value, Error> {
     Ok(ctx.wait_for_callback(submit).name(name).heartbeat_timeout(Duration::from_secs(5)).await?)
+}
+
+/// 7-13: a 10 s heartbeat timeout kept alive by a heartbeat, then answered.
+#[durable_workflow]
+async fn heartbeat_then_success(ctx: DurableContext, name: String) -> Result<Value, Error> {
+    Ok(ctx.wait_for_callback(submit).name(name).heartbeat_timeout(Duration::from_secs(10)).await?)
 }
 
 /// 7-14: a 3 s timeout that elapses; the error is caught and the handler returns

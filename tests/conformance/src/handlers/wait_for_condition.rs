@@ -12,13 +12,16 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         workflow("6-1", count_to_threshold),
         workflow("6-2", already_satisfied),
+        workflow("6-3", named_poll),
         workflow("6-4", count_from_five),
         workflow("6-5", fixed_delay),
         workflow("6-6", max_attempts_exceeded),
         workflow("6-7", check_throws),
+        workflow("6-8", check_throws_caught),
         workflow("6-9", object_state),
         workflow("6-10", null_state),
         workflow("6-12", result_feeds_a_step),
+        workflow("6-13", two_in_sequence),
     ]
 }
 
@@ -37,6 +40,12 @@ async fn count_to_threshold(ctx: DurableContext, threshold: i64) -> Result<i64, 
 #[durable_workflow]
 async fn already_satisfied(ctx: DurableContext, _input: Value) -> Result<i64, Error> {
     Ok(ctx.wait_for_condition(5, |n: i64, _| async move { Ok::<_, Error>(n) }).until(|n| *n >= 5).await?)
+}
+
+/// 6-3: counts from 0 until the input threshold (2), the operation named `poll-status`.
+#[durable_workflow]
+async fn named_poll(ctx: DurableContext, threshold: i64) -> Result<i64, Error> {
+    Ok(ctx.wait_for_condition(0, |n, _| increment(n)).name("poll-status").until(move |n| *n >= threshold).await?)
 }
 
 /// 6-4: counts from an initial state of 5 until the input threshold (8).
@@ -71,6 +80,17 @@ async fn max_attempts_exceeded(ctx: DurableContext, start: i64) -> Result<i64, E
 async fn check_throws(ctx: DurableContext, _input: Value) -> Result<i64, Error> {
     let check = |_: i64, _| async move { Err::<i64, _>(Error::from("the condition check failed")) };
     Ok(ctx.wait_for_condition(0, check).until(|_| true).await?)
+}
+
+/// 6-8: the first check raises and the operation fails; the handler catches the error and returns
+/// `recovered`.
+#[durable_workflow]
+async fn check_throws_caught(ctx: DurableContext, _input: Value) -> Result<String, Error> {
+    let check = |_: i64, _| async move { Err::<i64, _>(Error::from("the condition check failed")) };
+    match ctx.wait_for_condition(0, check).until(|_| true).await {
+        Ok(n) => Ok(format!("reached {n}")),
+        Err(_) => Ok("recovered".to_owned()),
+    }
 }
 
 /// The object state of 6-9.
@@ -110,4 +130,12 @@ async fn times_ten(n: i64) -> Result<i64, Error> {
 async fn result_feeds_a_step(ctx: DurableContext, threshold: i64) -> Result<i64, Error> {
     let reached = ctx.wait_for_condition(0, |n, _| increment(n)).until(move |n| *n >= threshold).await?;
     times_ten(reached).await
+}
+
+/// 6-13: counts from 0 to 2, then a second operation counts on from that result to 4; returns the
+/// second result.
+#[durable_workflow]
+async fn two_in_sequence(ctx: DurableContext, _input: Value) -> Result<i64, Error> {
+    let first = ctx.wait_for_condition(0, |n, _| increment(n)).until(|n| *n >= 2).await?;
+    Ok(ctx.wait_for_condition(first, |n, _| increment(n)).until(|n| *n >= 4).await?)
 }
