@@ -219,8 +219,7 @@ impl fmt::Display for DurableError {
 
 impl std::error::Error for DurableError {}
 
-/// The largest serialized `ErrorObject` the service accepts is below this many bytes.
-pub const MAX_ERROR_OBJECT_BYTES: usize = 32 * 1024;
+use crate::protocol::limits::MAX_ERROR_OBJECT_BYTES;
 
 /// Shrinks an error object until its JSON form is below [`MAX_ERROR_OBJECT_BYTES`]: the stack trace
 /// goes first, then the data, then the message is cut (on a character boundary).

@@ -5,6 +5,7 @@ use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError};
 use crate::context::DurableContext;
 use crate::engine::Execution;
 use crate::error::{DurableError, Error, ErrorKind};
+use crate::protocol::limits::MAX_INLINE_RESULT_BYTES;
 use crate::protocol::{
     CheckpointRequest, ErrorObject, ExecutionState, InvocationInput, InvocationOutput, Operation, OperationAction,
     OperationType, OperationUpdate, Timestamp,
@@ -100,11 +101,6 @@ impl Options {
         self
     }
 }
-
-/// Largest SUCCEEDED envelope returned inline (Lambda's 6 MB response limit, less 50 bytes). A result
-/// whose envelope is larger is checkpointed on the EXECUTION operation instead, and the envelope
-/// carries an empty `Result`.
-pub const MAX_INLINE_RESULT_BYTES: usize = 6 * 1024 * 1024 - 50;
 
 /// Runs one invocation of `handler` for the envelope `event`, talking to `client`, and returns the
 /// output envelope as JSON.

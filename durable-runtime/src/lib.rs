@@ -30,10 +30,10 @@
 //! # fn main() { let _ = greet; }
 //! ```
 //!
-//! Test the same handler in-process with [`testing::TestRunner`], which re-invokes it the way the
-//! service does and skips the waits, or end to end over HTTP on the embedded local durable service
-//! with `local::LocalRunner` (feature `local`), which invokes it through `lambda::service`
-//! exactly as on AWS.
+//! Test the same handler in-process with `testing::TestRunner` (feature `testing`, for
+//! `[dev-dependencies]`), which re-invokes it the way the service does and skips the waits, or end
+//! to end over HTTP on the local durable service of the `durable-local` crate, which invokes it
+//! through `lambda::service` exactly as on AWS.
 //!
 //! # The determinism contract
 //!
@@ -55,11 +55,10 @@
 //!
 //! - [`protocol`]: the service's wire types.
 //! - [`checkpoint`]: the client boundary ([`checkpoint::CheckpointClient`]), over `aws-sdk-lambda`
-//!   (feature `aws`) or in memory ([`checkpoint::memory::MemoryService`]).
+//!   (feature `aws`) or in memory (`checkpoint::memory::MemoryService`, feature `testing`).
 //! - [`DurableContext`] and [`ops`]: the operations.
-//! - [`invocation`]: one invocation, shared by [`lambda`] (feature `lambda`) and [`testing`].
-//! - `local` (feature `local`): the embedded local durable service (HTTP control plane, directory
-//!   store) and its runner.
+//! - [`invocation`]: one invocation, shared by `lambda` (feature `lambda`) and `testing` (feature
+//!   `testing`, never compiled into a bootstrap).
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![doc(test(attr(deny(warnings))))]
@@ -75,13 +74,12 @@ pub mod error;
 pub mod invocation;
 #[cfg(feature = "lambda")]
 pub mod lambda;
-#[cfg(feature = "local")]
-pub mod local;
 pub mod logging;
 pub mod ops;
 pub mod plugin;
 pub mod protocol;
 pub mod retry;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use context::DurableContext;

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::checkpoint::memory::{CrashPoint, MemoryService};
-use durable_runtime::checkpoint::{CheckpointClient, MAX_REQUEST_BYTES};
+use durable_runtime::checkpoint::CheckpointClient;
 use durable_runtime::ops::step::StepSemantics;
+use durable_runtime::protocol::limits::MAX_REQUEST_BYTES;
 use durable_runtime::protocol::{OperationAction, OperationStatus, OperationType};
 use durable_runtime::retry::{Jitter, RetryStrategy};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};

@@ -1,4 +1,4 @@
-//! Example durable workflows. Each binary in `src/bin` runs one of them: on AWS Lambda when started by
-//! the Lambda runtime, or end to end on the in-process durable service with `local`.
+//! Example durable workflows. Each binary in `src/bin` is a Lambda bootstrap serving one of them; each
+//! target in `examples/` runs one end to end on the local durable service.
 
 pub mod order;

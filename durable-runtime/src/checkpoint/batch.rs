@@ -1,17 +1,15 @@
 //! The checkpoint queue: updates wait here until the invocation's driver sends them, and are cut into
 //! requests that the service accepts.
 //!
-//! A request carries at most [`MAX_UPDATES_PER_REQUEST`] updates and at most [`MAX_REQUEST_BYTES`] of
+//! A request carries at most `MAX_UPDATES_PER_REQUEST` updates and at most `MAX_REQUEST_BYTES` of
 //! JSON; updates keep their order; an operation appears at most once per request, except that a STEP
 //! or CONTEXT may carry its START followed by one other action; an EXECUTION update ends its request.
 
 use crate::protocol::{OperationAction, OperationType, OperationUpdate};
 use std::collections::{HashMap, VecDeque};
 
-/// Most updates one checkpoint request carries.
-pub const MAX_UPDATES_PER_REQUEST: usize = 250;
-/// Largest JSON body of one checkpoint request, in bytes (750 KiB).
-pub const MAX_REQUEST_BYTES: usize = 750 * 1024;
+use crate::protocol::limits::{MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
+
 /// Room kept for the request's own members (tokens, brackets).
 const REQUEST_OVERHEAD: usize = 1024;
 

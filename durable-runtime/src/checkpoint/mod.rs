@@ -1,13 +1,12 @@
 //! The boundary to the durable-execution service: one trait, [`CheckpointClient`], with an
 //! implementation over `aws-sdk-lambda` (feature `aws`) and an in-memory service for tests
-//! ([`memory::MemoryService`]).
+//! (`memory::MemoryService`, feature `testing`).
 
 #[cfg(feature = "aws")]
 pub mod aws;
 pub(crate) mod batch;
+#[cfg(feature = "testing")]
 pub mod memory;
-
-pub use batch::{MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
 
 use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};
 use std::fmt;

@@ -13,12 +13,13 @@
 
 use super::child::ChildContext;
 use super::serdes::{JsonSerdes, Serdes};
-use super::{decode, decode_with, encode, encode_with, label, MAX_CONTEXT_RESULT_BYTES};
+use super::{decode, decode_with, encode, encode_with, label};
 use crate::checkpoint::BoxFuture;
 use crate::context::{scoped, DurableContext};
 use crate::engine::ids::{Namespace, OpId};
 use crate::engine::{Expected, Halted};
 use crate::error::{into_recorded, DurableError, Error, ErrorKind};
+use crate::protocol::limits::MAX_CONTEXT_RESULT_BYTES;
 use crate::protocol::{
     ContextOptions, ErrorObject, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
 };

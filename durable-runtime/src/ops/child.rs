@@ -1,17 +1,18 @@
 //! `run_in_child_context`: a closure run in its own namespace under one CONTEXT operation.
 //!
 //! Live, the child sends START, runs its body (whose operations carry the context as `ParentId`) and
-//! records SUCCEED with the result or FAIL with the error. A result over
-//! [`MAX_CONTEXT_RESULT_BYTES`] is not recorded inline: the context
-//! is marked `ReplayChildren`, and replay re-runs the body over the children's records to rebuild it.
+//! records SUCCEED with the result or FAIL with the error. A result over [`MAX_CONTEXT_RESULT_BYTES`]
+//! is not recorded inline: the context is marked `ReplayChildren`, and replay re-runs the body over
+//! the children's records to rebuild it.
 
 use super::serdes::{JsonSerdes, Serdes};
-use super::{decode_with, encode_with, label, MAX_CONTEXT_RESULT_BYTES};
+use super::{decode_with, encode_with, label};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
+use crate::protocol::limits::MAX_CONTEXT_RESULT_BYTES;
 use crate::protocol::{
     ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
 };

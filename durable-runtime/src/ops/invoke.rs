@@ -6,12 +6,12 @@
 
 use super::serdes::Serdes;
 use super::{decode, decode_with, encode, encode_with, label};
-use crate::checkpoint::memory::MAX_PAYLOAD_BYTES;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
+use crate::protocol::limits::MAX_PAYLOAD_BYTES;
 use crate::protocol::{
     ChainedInvokeOptions, ErrorObject, OperationAction, OperationStatus, OperationSubType, OperationType,
     OperationUpdate,

@@ -19,13 +19,6 @@ pub mod with_retry;
 use crate::error::{DurableError, ErrorKind};
 use serde::de::DeserializeOwned;
 
-/// Largest serialized result of a step, in bytes (256 KiB). Larger results fail the step.
-pub const MAX_STEP_RESULT_BYTES: usize = 256 * 1024;
-
-/// Largest serialized result a child context records inline (256 KiB). Larger results are rebuilt on
-/// replay by re-running the child's body over its recorded children (`ReplayChildren`).
-pub const MAX_CONTEXT_RESULT_BYTES: usize = 256 * 1024;
-
 /// Deserializes a recorded payload (absent means JSON `null`).
 pub(crate) fn decode<T: DeserializeOwned>(payload: Option<&str>, what: &str) -> Result<T, DurableError> {
     decode_lazy(payload, || what.to_owned())

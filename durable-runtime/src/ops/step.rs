@@ -6,12 +6,13 @@
 //! the one deserialized from the recorded payload, so the live run and every replay see the same value.
 
 use super::serdes::{JsonSerdes, Serdes};
-use super::{decode_with, encode_with, label, MAX_STEP_RESULT_BYTES};
+use super::{decode_with, encode_with, label};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
+use crate::protocol::limits::MAX_STEP_RESULT_BYTES;
 use crate::protocol::{
     OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, StepOptions,
 };

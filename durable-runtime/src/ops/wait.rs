@@ -7,14 +7,12 @@ use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
+use crate::protocol::limits::MAX_WAIT_SECONDS;
 use crate::protocol::{
     OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, WaitOptions,
 };
 use std::future::IntoFuture;
 use std::time::Duration;
-
-/// Longest wait the service accepts, in seconds (366 days).
-pub const MAX_WAIT_SECONDS: u64 = 31_622_400;
 
 /// A wait being configured. Created by [`DurableContext::wait`]; await it to wait.
 #[must_use = "a wait does nothing until it is awaited"]

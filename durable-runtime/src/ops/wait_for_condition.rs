@@ -12,12 +12,13 @@
 
 use super::serdes::Serdes;
 use super::step::StepContext;
-use super::{decode, decode_with, encode, encode_with, label, MAX_STEP_RESULT_BYTES};
+use super::{decode, decode_with, encode, encode_with, label};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
+use crate::protocol::limits::MAX_STEP_RESULT_BYTES;
 use crate::protocol::{
     OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, StepOptions,
 };

@@ -7,7 +7,9 @@
 //! timestamps are read from epoch milliseconds, epoch seconds or ISO-8601 text.
 
 mod enums;
+#[cfg(feature = "testing")]
 pub mod history;
+pub mod limits;
 mod timestamp;
 
 pub use enums::{OperationAction, OperationStatus, OperationSubType, OperationType};

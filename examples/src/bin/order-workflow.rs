@@ -1,84 +1,11 @@
-//! Runs the order workflow.
-//!
-//! - Under the Lambda runtime (`AWS_LAMBDA_RUNTIME_API` is set, as in a `cargo lambda build` bootstrap
-//!   deployed to AWS or run by `cargo lambda watch`), it serves durable invocations.
-//! - `order-workflow local [--store DIR] [--real-time] ['{"order_id":"42","amount":1700}']` runs one
-//!   execution end to end on the embedded local durable service: the control-plane API over HTTP on
-//!   127.0.0.1, executions persisted as JSON files in DIR (default `target/durable-local`). The
-//!   function is invoked through the same `lambda::service` path as on AWS, and every checkpoint goes
-//!   over HTTP through `aws-sdk-lambda`. Time is skipped (the 60 s wait completes at once) unless
-//!   `--real-time` is given. It prints each invocation's outcome, the history and the result.
+//! The order workflow as a Lambda bootstrap: build it with `cargo lambda build --release` and deploy
+//! it as a durable function (see `deploy/`). It serves durable invocations through the Lambda
+//! runtime; `cargo run -p durable-examples --example order-local` runs the same workflow on the
+//! local durable service.
 
-use durable_examples::order::{place_order, Order, Receipt};
-use durable_runtime::local::LocalRunner;
-use durable_runtime::testing::InvocationRecord;
-
-const DEFAULT_STORE: &str = "target/durable-local";
-const USAGE: &str = "usage: order-workflow local [--store DIR] [--real-time] ['<order json>']   \
-                     (or run it under the Lambda runtime)";
+use durable_examples::order::place_order;
 
 #[tokio::main]
-async fn main() -> Result<(), durable_runtime::Error> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("local") => {
-            let (mut store, mut real_time, mut input) = (DEFAULT_STORE.to_owned(), false, None);
-            while let Some(arg) = args.next() {
-                match arg.as_str() {
-                    "--store" => store = args.next().ok_or(USAGE)?,
-                    "--real-time" => real_time = true,
-                    _ if input.is_none() && !arg.starts_with("--") => input = Some(arg),
-                    _ => return Err(USAGE.into()),
-                }
-            }
-            let input = input.unwrap_or_else(|| r#"{"order_id":"42","amount":1700}"#.to_owned());
-            let order: Order = serde_json::from_str(&input)?;
-            run_locally(order, &store, real_time).await
-        }
-        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
-            durable_runtime::lambda::run(place_order).await.map_err(|e| e as durable_runtime::Error)
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            std::process::exit(2);
-        }
-    }
-}
-
-fn print_invocation(record: &InvocationRecord) {
-    let outcome = match (&record.error, &record.output) {
-        (Some(error), _) => format!("failed ({})", error.error_type.as_deref().unwrap_or("error")),
-        (None, Some(output)) => format!("{:?}", output.status).to_uppercase(),
-        (None, None) => "no output".to_owned(),
-    };
-    let millis = record.end_timestamp.since(record.start_timestamp).as_millis();
-    println!("invocation {}: {outcome} in {millis} ms", record.request_id);
-}
-
-async fn run_locally(order: Order, store: &str, real_time: bool) -> Result<(), durable_runtime::Error> {
-    let runner = LocalRunner::new(place_order)
-        .function_name("order-workflow")
-        .store(store)
-        .skip_time(!real_time)
-        .on_invocation(print_invocation);
-    let server = runner.server().await?;
-    println!("local durable service on {} (store: {store})", server.endpoint());
-    if real_time {
-        println!("time: real (waits and retry delays take their full duration)");
-    } else {
-        println!("time: skipped (waits and retry delays complete at once; pass --real-time to wait)");
-    }
-    let arn = runner.start(order).await?;
-    println!("execution {arn}");
-    let result = runner.resume(&arn).await?;
-    println!("history:");
-    for event in result.history() {
-        println!("  {}", serde_json::to_string(event)?);
-    }
-    println!("status: {:?} after {} invocations", result.status(), result.invocations().len());
-    match result.output::<Receipt>() {
-        Ok(receipt) => println!("result: {}", serde_json::to_string(&receipt)?),
-        Err(_) => println!("error: {:?}", result.error()),
-    }
-    Ok(())
+async fn main() -> Result<(), durable_runtime::lambda::lambda_runtime::Error> {
+    durable_runtime::lambda::run(place_order).await
 }

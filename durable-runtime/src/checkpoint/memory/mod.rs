@@ -33,7 +33,6 @@ mod validate;
 
 pub use crate::protocol::history::ExecutionStatus;
 pub use snapshot::ExecutionSnapshot;
-pub use validate::{MAX_ERROR_BYTES, MAX_PAYLOAD_BYTES, MAX_WAIT_SECONDS};
 
 use crate::checkpoint::CheckpointError;
 use crate::protocol::{ErrorObject, InvocationOutput, OperationUpdate, Timestamp};

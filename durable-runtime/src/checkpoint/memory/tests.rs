@@ -1,5 +1,6 @@
 //! Unit tests of the in-memory service, driven with hand-written updates (no engine).
 
+use super::validate::{MAX_ERROR_BYTES, MAX_PAYLOAD_BYTES};
 use super::*;
 use crate::checkpoint::{CheckpointClient, ErrorClass};
 use crate::protocol::{

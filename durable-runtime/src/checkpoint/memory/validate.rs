@@ -7,14 +7,9 @@ use crate::protocol::{
 };
 use std::collections::HashMap;
 
-/// Largest `Payload` of an update other than EXECUTION (1 MB).
-pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
-
-/// An `ErrorObject` must serialize to fewer bytes than this (32 KiB).
-pub const MAX_ERROR_BYTES: usize = 32 * 1024;
-
-/// Largest `WaitSeconds` (366 days).
-pub const MAX_WAIT_SECONDS: u64 = 31_622_400;
+pub(super) use crate::protocol::limits::{
+    MAX_ERROR_OBJECT_BYTES as MAX_ERROR_BYTES, MAX_PAYLOAD_BYTES, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS,
+};
 
 /// What validation knows about an operation: the stored record, updated by the earlier updates of
 /// the batch.
@@ -225,7 +220,7 @@ fn check_transition(current: Option<&OperationStatus>, update: &OperationUpdate)
                 return Err("Cannot start a WAIT that already exist.".into());
             }
             let seconds = update.wait_options.and_then(|o| o.wait_seconds);
-            if !seconds.is_some_and(|s| (1..=MAX_WAIT_SECONDS).contains(&s)) {
+            if !seconds.is_some_and(|s| (MIN_WAIT_SECONDS..=MAX_WAIT_SECONDS).contains(&s)) {
                 return Err("Invalid WaitOptions for the given action.".into());
             }
         }

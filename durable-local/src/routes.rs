@@ -3,9 +3,9 @@
 
 use super::http::{Request, Response};
 use super::Shared;
-use crate::checkpoint::memory::MemoryError;
-use crate::checkpoint::{CheckpointClient, CheckpointError};
-use crate::protocol::{CheckpointRequest, ErrorObject, OperationType};
+use durable_runtime::checkpoint::memory::MemoryError;
+use durable_runtime::checkpoint::{CheckpointClient, CheckpointError};
+use durable_runtime::protocol::{CheckpointRequest, ErrorObject, OperationType};
 use serde_json::{json, Map, Value};
 
 /// The API version prefix of every control-plane path.

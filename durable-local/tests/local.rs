@@ -1,12 +1,11 @@
 //! The embedded local durable service: workflows run end to end over HTTP (every checkpoint and state
 //! call through `aws-sdk-lambda`), histories equal to the in-process test runner's, stale tokens,
 //! a restart on the same store, and callbacks answered through the HTTP callback routes.
-#![cfg(feature = "local")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use durable_local::{LocalRunner, LocalService};
 use durable_runtime::checkpoint::aws::aws_sdk_lambda;
 use durable_runtime::checkpoint::{CheckpointClient, ErrorClass};
-use durable_runtime::local::{LocalRunner, LocalService};
 use durable_runtime::protocol::CheckpointRequest;
 use durable_runtime::testing::{ExecutionStatus, MemoryService, TestRunner};
 use durable_runtime::{DurableContext, Error};

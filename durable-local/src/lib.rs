@@ -15,12 +15,12 @@
 //!   that was in flight when the service stopped is recorded as failed (`Local.ServiceStopped`) and the
 //!   execution is invoked again, as Lambda retries a failed invocation.
 //! - [`LocalRunner`] starts a service and runs a handler end to end through
-//!   [`lambda::service`](crate::lambda::service), with an
+//!   [`lambda::service`](durable_runtime::lambda::service), with an
 //!   [`AwsCheckpointClient`] whose `aws-sdk-lambda` client points at the service: every checkpoint and
 //!   state call goes over HTTP. Waits and retry delays take real time unless time skipping is on.
 //!
 //! ```no_run
-//! use durable_runtime::local::LocalRunner;
+//! use durable_local::LocalRunner;
 //! use durable_runtime::{DurableContext, Error};
 //! use std::time::Duration;
 //!
@@ -42,7 +42,7 @@
 //! Not served: StopDurableExecution, ListDurableExecutionsByFunction. The runner runs one function:
 //! a chained invoke of another function stays pending.
 //!
-//! [`CheckpointError::classify`]: crate::checkpoint::CheckpointError::classify
+//! [`CheckpointError::classify`]: durable_runtime::checkpoint::CheckpointError::classify
 
 mod http;
 mod routes;
@@ -52,9 +52,9 @@ mod store;
 pub use runner::{LocalResult, LocalRunner, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
 pub use store::FileStore;
 
-use crate::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
-use crate::checkpoint::memory::{MemoryError, MemoryService};
-use crate::protocol::ErrorObject;
+use durable_runtime::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
+use durable_runtime::checkpoint::memory::{MemoryError, MemoryService};
+use durable_runtime::protocol::ErrorObject;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,14 +1,14 @@
 //! [`LocalRunner`]: runs a handler end to end on a [`LocalService`], invoking it through
-//! [`lambda::service`](crate::lambda::service) with an `aws-sdk-lambda` checkpoint client pointed at
+//! [`lambda::service`](durable_runtime::lambda::service) with an `aws-sdk-lambda` checkpoint client pointed at
 //! the service, and re-invoking it the way the service does.
 
 use super::{LocalError, LocalService};
-use crate::checkpoint::memory::{ExecutionStatus, InvocationRecord, MemoryError, MemoryService};
-use crate::checkpoint::CheckpointClient;
-use crate::invocation::{Handler, Options};
-use crate::lambda::{self, DurableService, LambdaContext, LambdaEvent};
-use crate::protocol::history::HistoryEvent;
-use crate::protocol::{ErrorObject, InvocationOutput, Operation};
+use durable_runtime::checkpoint::memory::{ExecutionStatus, InvocationRecord, MemoryError, MemoryService};
+use durable_runtime::checkpoint::CheckpointClient;
+use durable_runtime::invocation::{Handler, Options};
+use durable_runtime::lambda::{self, DurableService, LambdaContext, LambdaEvent};
+use durable_runtime::protocol::history::HistoryEvent;
+use durable_runtime::protocol::{ErrorObject, InvocationOutput, Operation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -211,7 +211,7 @@ where
         server.persist(arn)?;
         let event = serde_json::to_value(&envelope).map_err(|e| LocalError::Input(e.to_string()))?;
         let mut context = LambdaContext::default();
-        context.request_id = crate::checkpoint::memory::ExecutionSnapshot::fresh_request_id();
+        context.request_id = durable_runtime::checkpoint::memory::ExecutionSnapshot::fresh_request_id();
         let outcome = match function.call(LambdaEvent::new(event, context)).await {
             Ok(value) => serde_json::from_value::<InvocationOutput>(value).map_err(|e| ErrorObject {
                 error_type: Some("Durable.InvalidOutput".to_owned()),

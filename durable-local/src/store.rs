@@ -3,7 +3,7 @@
 //! service starts on the same directory.
 
 use super::LocalError;
-use crate::checkpoint::memory::{ExecutionSnapshot, MemoryService};
+use durable_runtime::checkpoint::memory::{ExecutionSnapshot, MemoryService};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
