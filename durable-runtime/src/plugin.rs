@@ -169,7 +169,9 @@ pub struct OperationInfo {
     pub op_type: Option<OperationType>,
     /// Operation subtype.
     pub sub_type: Option<OperationSubType>,
-    /// Status; `None` before the first checkpoint of a live start.
+    /// Status; `None` before the first checkpoint of a live start. In `on_operation_start` it is
+    /// never terminal: `None` for a live start, the recorded STARTED, READY or PENDING status for an
+    /// operation resumed on replay (`is_replay`), so `status.is_none_or(|s| !s.is_terminal())` holds.
     pub status: Option<OperationStatus>,
     /// When the operation started.
     pub start_timestamp: Option<Timestamp>,
@@ -259,7 +261,11 @@ pub struct UserFunctionInfo {
     pub op_type: Option<OperationType>,
     /// Operation subtype (RunInChildContext, ParallelBranch, MapIteration, ...).
     pub sub_type: Option<OperationSubType>,
-    /// True when the body re-runs to rebuild a recorded result (`ReplayChildren`).
+    /// True when the body re-runs to rebuild a result that was recorded without its payload
+    /// (`ReplayChildren`: a result over
+    /// [`MAX_CONTEXT_RESULT_BYTES`](crate::protocol::limits::MAX_CONTEXT_RESULT_BYTES)).
+    /// False for a live run, and for a body that runs again because its context is still STARTED
+    /// (its recorded children replay, but the body goes on live after them).
     pub is_replaying_children: bool,
     /// `Some(true)` when the body returned `Ok`, `Some(false)` on `Err` (end hook only).
     pub succeeded: Option<bool>,

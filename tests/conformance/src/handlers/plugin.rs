@@ -3,10 +3,11 @@
 //!
 //! One plugin, [`ConfPlugin`], serves every requirement: each record is a canonical dump of the
 //! hook's own info (the camelCase field names of the shape requirements 10-19..10-22), plus the
-//! short aliases the other requirements read (`op`, `parent`, `first`, `n`, `outcome`, `terminal`).
+//! short aliases the other requirements read (`op`, `parent`, `first`, `n`, `outcome`, `terminal`,
+//! `in_full_map`, `replay`, and `pending`: the info's status is absent or not terminal).
 //! Unset fields are omitted, as the shape requirements ask; only 10-14 wants `result`/`error` as
 //! the literal `NONE` when absent ([`Style::none_sentinels`]). Each requirement's filter (step-,
-//! wait- or branch-type operations) is a [`Filter`].
+//! wait-, branch- or context-type operations) is a [`Filter`].
 
 use super::{plain, text};
 use crate::{ConformanceHandler, HandlerFuture, HostRef};
@@ -26,6 +27,7 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
     vec![
         plain("10-1", greet_logging).with_options(|h| one(h, Filter::All)),
         plain("10-2", greet).with_options(|h| one(h, Filter::Steps)),
+        plain("10-3", succeeds_on_second_attempt).with_options(|h| one(h, Filter::Steps)),
         plain("10-4", greet).with_options(|h| Options::default().plugin(ConfPlugin::faulty(h))),
         plain("10-5", greet).with_options(|h| {
             Options::default()
@@ -34,10 +36,12 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
         }),
         plain("10-6", wait_two_seconds).with_options(|h| one(h, Filter::All)),
         plain("10-7", failing_step).with_options(|h| one(h, Filter::All)),
+        plain("10-8", greet).with_options(|h| one(h, Filter::Steps)),
         plain("10-9", wait_two_seconds).with_options(|h| one(h, Filter::Waits)),
         plain("10-10", wait_two_seconds).with_options(|h| one(h, Filter::Waits)),
         plain("10-11", greet_in_child).with_options(|h| one(h, Filter::All)),
         plain("10-12", parallel_constants).with_options(|h| one(h, Filter::Branches)),
+        plain("10-13", succeed_then_flaky).with_options(|h| one(h, Filter::Steps)),
         plain("10-14", succeed_then_boom).with_options(|h| {
             let mut plugin = ConfPlugin::new(h, "CONFPLUGIN", Filter::Steps);
             plugin.style.none_sentinels = true;
@@ -52,10 +56,12 @@ pub(super) fn all() -> Vec<ConformanceHandler> {
                 Filter::All,
             )))
         }),
+        plain("10-18", parallel_waits).with_options(|h| one(h, Filter::Waits)),
         plain("10-19", wait_then_done).with_options(|h| one(h, Filter::All)),
         plain("10-20", named_greet).with_options(|h| one(h, Filter::Steps)),
         plain("10-21", flaky).with_options(|h| one(h, Filter::Steps)),
         plain("10-22", named_greet).with_options(|h| one(h, Filter::Steps)),
+        plain("10-23", named_branches).with_options(|h| one(h, Filter::Contexts)),
     ]
 }
 
@@ -112,6 +118,22 @@ fn wait_then_done(ctx: DurableContext, input: Value, _host: HostRef) -> HandlerF
     })
 }
 
+/// 10-3: a step that fails on attempt 1 and succeeds on attempt 2, retried after 1 s.
+fn succeeds_on_second_attempt(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
+    Box::pin(async move {
+        let value = ctx
+            .step(|step| async move {
+                if step.attempt() == 1 {
+                    return Err::<String, Error>("unreliable: attempt 1 fails".into());
+                }
+                Ok("Operation succeeded".to_owned())
+            })
+            .retry(RetryStrategy::fixed(Duration::from_secs(1)).max_attempts(3))
+            .await?;
+        Ok(Value::String(value))
+    })
+}
+
 /// 10-7: a step that always fails, without retries.
 fn failing_step(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
     Box::pin(async move {
@@ -144,6 +166,64 @@ fn parallel_constants(ctx: DurableContext, _input: Value, _host: HostRef) -> Han
             .branch(|_ctx| async move { Ok::<_, Error>("task-1".to_owned()) })
             .branch(|_ctx| async move { Ok::<_, Error>("task-2".to_owned()) })
             .name("parallel")
+            .max_concurrency(1)
+            .await?;
+        Ok(serde_json::to_value(batch.into_results()?)?)
+    })
+}
+
+/// 10-13: step A returns `task-a`; step B fails on attempt 1 and succeeds on attempt 2, retried
+/// after 1 s.
+fn succeed_then_flaky(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
+    Box::pin(async move {
+        ctx.step(|_| async move { Ok::<_, Error>("task-a".to_owned()) }).await?;
+        let value = ctx
+            .step(|step| async move {
+                if step.attempt() == 1 {
+                    return Err::<String, Error>("step B fails on attempt 1".into());
+                }
+                Ok("Operation succeeded".to_owned())
+            })
+            .retry(RetryStrategy::fixed(Duration::from_secs(1)).max_attempts(3))
+            .await?;
+        Ok(Value::String(value))
+    })
+}
+
+/// 10-18: parallel `waits`, both branches pending at once: branch 0 waits 2 s (`short`), branch 1
+/// waits 8 s (`long`).
+fn parallel_waits(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
+    Box::pin(async move {
+        let batch = ctx
+            .parallel::<String>()
+            .branch(|ctx| async move {
+                ctx.wait(Duration::from_secs(2)).name("short").await?;
+                Ok::<_, Error>("short-done".to_owned())
+            })
+            .branch(|ctx| async move {
+                ctx.wait(Duration::from_secs(8)).name("long").await?;
+                Ok::<_, Error>("long-done".to_owned())
+            })
+            .name("waits")
+            .max_concurrency(2)
+            .await?;
+        Ok(serde_json::to_value(batch.into_results()?)?)
+    })
+}
+
+/// 10-23: parallel `ctx`, one branch at a time: `branch-a` runs step `inner` and a 2-second wait,
+/// `branch-b` returns directly.
+fn named_branches(ctx: DurableContext, _input: Value, _host: HostRef) -> HandlerFuture {
+    Box::pin(async move {
+        let batch = ctx
+            .parallel::<String>()
+            .named_branch("branch-a", |ctx| async move {
+                ctx.step(|_| async move { Ok::<_, Error>("x".to_owned()) }).name("inner").await?;
+                ctx.wait(Duration::from_secs(2)).await?;
+                Ok::<_, Error>("a-done".to_owned())
+            })
+            .named_branch("branch-b", |_ctx| async move { Ok::<_, Error>("b-done".to_owned()) })
+            .name("ctx")
             .max_concurrency(1)
             .await?;
         Ok(serde_json::to_value(batch.into_results()?)?)
@@ -195,6 +275,7 @@ enum Filter {
     Steps,
     Waits,
     Branches,
+    Contexts,
 }
 
 impl Filter {
@@ -204,6 +285,7 @@ impl Filter {
             Self::Steps => op_type == Some(&OperationType::Step),
             Self::Waits => op_type == Some(&OperationType::Wait),
             Self::Branches => sub_type == Some(&OperationSubType::ParallelBranch),
+            Self::Contexts => op_type == Some(&OperationType::Context),
         }
     }
 }
@@ -261,10 +343,12 @@ impl ConfPlugin {
         put(&mut m, "type", info.op_type.as_ref().map(ToString::to_string));
         put(&mut m, "subType", info.sub_type.as_ref().map(|s| s.as_str().to_owned()));
         put(&mut m, "status", info.status.as_ref().map(ToString::to_string));
+        m.insert("pending".into(), info.status.as_ref().is_none_or(|s| !s.is_terminal()).into());
         put(&mut m, "startTimestamp", info.start_timestamp.map(iso8601));
         put(&mut m, "endTimestamp", info.end_timestamp.map(iso8601));
         put(&mut m, "attempt", info.attempt);
         m.insert("isReplay".into(), info.is_replay.into());
+        m.insert("replay".into(), info.is_replay.into());
         let error = info.error.as_ref().map(|e| e.error_message.clone().unwrap_or_default());
         if self.style.none_sentinels {
             m.insert("result".into(), info.result.clone().unwrap_or_else(|| "NONE".to_owned()).into());
@@ -384,7 +468,9 @@ impl Plugin for ConfPlugin {
             m.insert("executionArn".into(), info.execution_arn.clone().into());
             m.insert("updatedOperationsCount".into(), info.updated_operations.len().into());
             m.insert("operationsCount".into(), info.operations.len().into());
-            m.insert("inFullMap".into(), info.operations.contains_key(&op.id).into());
+            let in_full_map = info.operations.contains_key(&op.id);
+            m.insert("inFullMap".into(), in_full_map.into());
+            m.insert("in_full_map".into(), in_full_map.into());
             self.emit("operation-change", m)?;
         }
         Ok(())
