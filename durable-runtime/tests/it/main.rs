@@ -1,0 +1,12 @@
+//! The integration tests of `durable-runtime`, in one test binary (one link of the AWS stack instead
+//! of one per file). Each module drives the runtime through its public API.
+
+mod aws_client;
+mod batch;
+mod combinators;
+mod engine;
+mod logging;
+mod operations;
+mod plugins;
+mod saga;
+mod serdes;
