@@ -2,15 +2,10 @@
 
 use crate::engine::ids::{Namespace, OpId};
 use crate::engine::Execution;
-use crate::error::Error;
-use crate::ops::child::ChildContext;
 use crate::ops::saga::Saga;
-use crate::ops::step::{Step, StepContext};
-use crate::ops::wait::Wait;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 tokio::task_local! {
     /// The context of the workflow code being polled: set around the handler, each child context's
@@ -73,38 +68,5 @@ impl DurableContext {
     /// The ARN of the running execution.
     pub fn execution_arn(&self) -> &str {
         &self.exec.arn
-    }
-
-    /// A checkpointed step: `body` runs until one attempt succeeds or the retry strategy gives up,
-    /// and its outcome is recorded. Once recorded, replay returns it without running `body` again.
-    ///
-    /// The returned builder sets the name, retry strategy and semantics; await it for the result.
-    pub fn step<F, Fut, T, E>(&self, body: F) -> Step<F>
-    where
-        F: FnOnce(StepContext) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Into<Error> + Send + 'static,
-    {
-        Step::new(self, body)
-    }
-
-    /// A durable wait: the invocation suspends and the service re-invokes the workflow once `duration`
-    /// has passed. The duration is rounded up to whole seconds and must be between 1 second and
-    /// 366 days.
-    pub fn wait(&self, duration: Duration) -> Wait {
-        Wait::new(self, duration)
-    }
-
-    /// Runs `body` in a child context: its operations get their own namespace under one CONTEXT
-    /// operation, and once the child's result is recorded, replay returns it without running `body`.
-    pub fn run_in_child_context<F, Fut, T, E>(&self, body: F) -> ChildContext<F>
-    where
-        F: FnOnce(DurableContext) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Into<Error> + Send + 'static,
-    {
-        ChildContext::new(self, body)
     }
 }

@@ -127,8 +127,10 @@ where
     let input = find_input(&operations)?;
     let start_info = (!options.plugins.is_empty())
         .then(|| invocation_start_info(&durable_execution_arn, &operations, options.request_id.clone()));
-    let exec =
-        Arc::new(Execution::new(durable_execution_arn, checkpoint_token, operations, client).with_options(options));
+    let exec = Arc::new(
+        Execution::new(durable_execution_arn, checkpoint_token, operations, client)
+            .with_plugins(options.plugins.clone(), options.log_replay),
+    );
     if let Some(info) = &start_info {
         exec.hooks.emit(|p| p.on_invocation_start(info));
         for op in info.updated_operations.iter().filter(|op| op.status.as_ref().is_some_and(|s| s.is_terminal())) {

@@ -53,12 +53,22 @@
 //!
 //! # Layers
 //!
-//! - [`protocol`]: the service's wire types.
-//! - [`checkpoint`]: the client boundary ([`checkpoint::CheckpointClient`]), over `aws-sdk-lambda`
-//!   (feature `aws`) or in memory (`checkpoint::memory::MemoryService`, feature `testing`).
-//! - [`DurableContext`] and [`ops`]: the operations.
-//! - [`invocation`]: one invocation, shared by `lambda` (feature `lambda`) and `testing` (feature
-//!   `testing`, never compiled into a bootstrap).
+//! A module imports only from its own layer and the layers listed before it; nothing imports
+//! upwards, so there are no import circles. `tests/it/layers.rs` reads this list and checks every
+//! `crate::` path in `src` against it.
+//!
+//! 1. `protocol`: the service's wire types and limits.
+//! 2. `error`, `retry`: the error type and retry strategies.
+//! 3. `checkpoint`: the client boundary ([`checkpoint::CheckpointClient`]) and the request queue,
+//!    over `aws-sdk-lambda` (feature `aws`).
+//! 4. `plugin`: lifecycle hooks.
+//! 5. `engine`: replay state, operation ids, nondeterminism detection, suspension.
+//! 6. `context`, `ops`, `dsl`, `logging`: [`DurableContext`] and the operations, what the macros
+//!    expand to, replay-aware logs.
+//! 7. `invocation`: one invocation, from the envelope to the output.
+//! 8. `lambda`, `__private`: the Lambda entry point (feature `lambda`) and the macros' door.
+//! 9. `testing`, `checkpoint::memory`, `protocol::history`: the in-memory service, the test runner
+//!    and history events (feature `testing`, never compiled into a bootstrap).
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![doc(test(attr(deny(warnings))))]

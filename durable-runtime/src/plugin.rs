@@ -336,10 +336,11 @@ impl Hooks {
     }
 }
 
-/// Fires `on_attempt_start` for attempt `attempt` of the step at `op`; the info to end it with.
+/// Fires `on_attempt_start` for attempt `attempt` of the step `id` (in the context `parent_id`); the
+/// info to end it with.
 pub(crate) fn attempt_start(
     hooks: &Hooks,
-    op: &crate::engine::ids::OpId,
+    (id, parent_id): (&str, Option<&str>),
     name: Option<&str>,
     attempt: u32,
     is_replay: bool,
@@ -348,8 +349,8 @@ pub(crate) fn attempt_start(
         return None;
     }
     let info = AttemptInfo {
-        id: op.id.to_string(),
-        parent_id: op.parent_id.as_deref().map(str::to_owned),
+        id: id.to_owned(),
+        parent_id: parent_id.map(str::to_owned),
         name: name.map(str::to_owned),
         op_type: Some(OperationType::Step),
         sub_type: Some(OperationSubType::Step),
@@ -372,10 +373,11 @@ pub(crate) fn attempt_end(hooks: &Hooks, info: Option<AttemptInfo>, error: Optio
     }
 }
 
-/// Fires `on_user_function_start` for the body of the context at `op`; the info to end it with.
+/// Fires `on_user_function_start` for the body of the context `id` (in the context `parent_id`); the
+/// info to end it with.
 pub(crate) fn function_start(
     hooks: &Hooks,
-    op: &crate::engine::ids::OpId,
+    (id, parent_id): (&str, Option<&str>),
     name: Option<&str>,
     sub_type: &OperationSubType,
     is_replaying_children: bool,
@@ -384,8 +386,8 @@ pub(crate) fn function_start(
         return None;
     }
     let info = UserFunctionInfo {
-        id: op.id.to_string(),
-        parent_id: op.parent_id.as_deref().map(str::to_owned),
+        id: id.to_owned(),
+        parent_id: parent_id.map(str::to_owned),
         name: name.map(str::to_owned),
         op_type: Some(OperationType::Context),
         sub_type: Some(sub_type.clone()),

@@ -119,10 +119,11 @@ impl Execution {
         }
     }
 
-    /// Applies the plugin and logging options.
-    pub(crate) fn with_options(mut self, options: &crate::invocation::Options) -> Self {
-        self.hooks = crate::plugin::Hooks::new(options.plugins.clone());
-        self.log_replay = options.log_replay;
+    /// Registers the invocation's plugins, and keeps log records emitted while replaying when
+    /// `log_replay` is set.
+    pub(crate) fn with_plugins(mut self, plugins: Vec<Arc<dyn crate::plugin::Plugin>>, log_replay: bool) -> Self {
+        self.hooks = crate::plugin::Hooks::new(plugins);
+        self.log_replay = log_replay;
         self
     }
 

@@ -30,6 +30,20 @@ pub struct ChildContext<F, S = JsonSerdes> {
     serdes: S,
 }
 
+impl DurableContext {
+    /// Runs `body` in a child context: its operations get their own namespace under one CONTEXT
+    /// operation, and once the child's result is recorded, replay returns it without running `body`.
+    pub fn run_in_child_context<F, Fut, T, E>(&self, body: F) -> ChildContext<F>
+    where
+        F: FnOnce(DurableContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        ChildContext::new(self, body)
+    }
+}
+
 impl<F> ChildContext<F> {
     pub(crate) fn new(ctx: &DurableContext, body: F) -> Self {
         Self {
@@ -147,7 +161,13 @@ where
         let child = self.ctx.child(self.op.clone());
         let Self { ctx, op, name, sub_type, body, serdes } = self;
         let this = ChildContext { ctx, op, name, sub_type, body: (), serdes: () };
-        let hook = crate::plugin::function_start(&exec.hooks, &this.op, this.name.as_deref(), &this.sub_type, !record);
+        let hook = crate::plugin::function_start(
+            &exec.hooks,
+            (&this.op.id, this.op.parent_id.as_deref()),
+            this.name.as_deref(),
+            &this.sub_type,
+            !record,
+        );
         let outcome = crate::context::scoped(child.clone(), body(child))
             .await
             .map_err(|e| error_object_of(e, ErrorKind::ChildFailed.default_error_type()));

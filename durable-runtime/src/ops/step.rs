@@ -83,6 +83,22 @@ pub struct Step<F, S = JsonSerdes> {
     serdes: S,
 }
 
+impl DurableContext {
+    /// A checkpointed step: `body` runs until one attempt succeeds or the retry strategy gives up,
+    /// and its outcome is recorded. Once recorded, replay returns it without running `body` again.
+    ///
+    /// The returned builder sets the name, retry strategy and semantics; await it for the result.
+    pub fn step<F, Fut, T, E>(&self, body: F) -> Step<F>
+    where
+        F: FnOnce(StepContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        Step::new(self, body)
+    }
+}
+
 impl<F> Step<F> {
     pub(crate) fn new(ctx: &DurableContext, body: F) -> Self {
         Self {
@@ -227,7 +243,7 @@ where
         let what = self.label();
         let hook = crate::plugin::attempt_start(
             &exec.hooks,
-            &self.op,
+            (&self.op.id, self.op.parent_id.as_deref()),
             self.name.as_deref(),
             attempt,
             attempt > 1 || !send_start,

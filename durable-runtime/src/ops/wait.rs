@@ -23,6 +23,15 @@ pub struct Wait {
     duration: Duration,
 }
 
+impl DurableContext {
+    /// A durable wait: the invocation suspends and the service re-invokes the workflow once `duration`
+    /// has passed. The duration is rounded up to whole seconds and must be between 1 second and
+    /// 366 days.
+    pub fn wait(&self, duration: Duration) -> Wait {
+        Wait::new(self, duration)
+    }
+}
+
 impl Wait {
     pub(crate) fn new(ctx: &DurableContext, duration: Duration) -> Self {
         Self { ctx: ctx.clone(), op: ctx.next_id(), name: None, duration }

@@ -10,3 +10,4 @@ mod operations;
 mod plugins;
 mod saga;
 mod serdes;
+mod layers;
