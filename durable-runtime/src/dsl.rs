@@ -41,11 +41,10 @@ impl<T, E> BodyResult for Result<T, E> {
 ///
 /// Awaiting it runs the step in the context of the workflow code being awaited in (see
 /// [`DurableContext::current`]): the root workflow, a sub-workflow or a child context. It yields
-/// `Result<T, Error>` where the error, when there is one, is always a boxed [`DurableError`]: the body's
-/// error of type `E` is recorded as an `ErrorObject` (its short type name as `ErrorType`, its `Display`
-/// chain as the message), and the live run and every replay both rebuild the `DurableError` from that
-/// record, so they see the same value. Downcast with `err.downcast_ref::<DurableError>()` to read
-/// `error_type()` and `message()`.
+/// `Result<T, DurableError>`, like every durable operation: the body's error of type `E` is recorded
+/// as an `ErrorObject` (its short type name as `ErrorType`, its `Display` chain as the message), and
+/// the live run and every replay both rebuild the `DurableError` from that record, so they see the
+/// same value (`error_type()`, `message()`). `?` turns it into [`Error`].
 ///
 /// Awaited outside a workflow, it yields an error of type [`NOT_IN_WORKFLOW_ERROR`] without running the
 /// body. To unit-test the body without durability, use [`run_body`](Self::run_body).
@@ -119,12 +118,13 @@ impl<T: 'static, E> StepCall<Result<T, E>> {
     /// every replay), so it runs if the workflow fails later (see [`crate::ops::saga`]). `undo` is
     /// typically a `#[durable_step]` call: `.compensate(|receipt| refund(receipt.clone()))`, which is
     /// what `#[durable_step(compensate = refund)]` writes.
-    pub fn compensate<C, CF, U>(mut self, undo: C) -> Self
+    pub fn compensate<C, CF, U, UE>(mut self, undo: C) -> Self
     where
         C: FnOnce(&T) -> CF + Send + 'static,
-        CF: IntoFuture<Output = Result<U, Error>> + Send + 'static,
+        CF: IntoFuture<Output = Result<U, UE>> + Send + 'static,
         CF::IntoFuture: Send + 'static,
         U: Send + 'static,
+        UE: Into<Error> + 'static,
     {
         self.compensation = Some(Box::new(move |out: &dyn Any, ctx: &DurableContext| {
             if let Some(out) = out.downcast_ref::<T>() {
@@ -142,8 +142,8 @@ where
     T: Serialize + DeserializeOwned + Send + 'static,
     E: Into<Error> + Send + 'static,
 {
-    type Output = Result<T, Error>;
-    type IntoFuture = BoxFuture<Result<T, Error>>;
+    type Output = Result<T, DurableError>;
+    type IntoFuture = BoxFuture<Result<T, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
         let Some(ctx) = DurableContext::current() else {
@@ -155,7 +155,7 @@ where
                     self.name
                 ),
             );
-            return Box::pin(std::future::ready(Err(Box::new(error) as Error)));
+            return Box::pin(std::future::ready(Err(error)));
         };
         let body = self.body;
         let mut step = ctx.step(move |_| body).name(self.name).semantics(self.semantics);
@@ -164,7 +164,7 @@ where
         }
         let compensation = self.compensation;
         Box::pin(async move {
-            let value = step.await.map_err(|e| Box::new(e) as Error)?;
+            let value = step.await?;
             if let Some(register) = compensation {
                 register(&value as &dyn Any, &ctx);
             }
@@ -182,8 +182,8 @@ type WorkflowBody<R> = Box<dyn FnOnce(DurableContext) -> BoxFuture<R> + Send>;
 /// as a sub-workflow: a child context of `ctx` named after the function, whose result is recorded, so
 /// replay does not run its body again.
 ///
-/// It yields `Result<O, Error>`; as for [`StepCall`], the error is a boxed [`DurableError`] that keeps
-/// the `ErrorType` and message of the body's error, live and on replay.
+/// It yields `Result<O, DurableError>`; as for [`StepCall`], the error keeps the `ErrorType` and
+/// message of the body's error, live and on replay.
 #[must_use = "a workflow does nothing until it is awaited"]
 pub struct WorkflowCall<R> {
     name: &'static str,
@@ -218,19 +218,17 @@ where
     O: Serialize + DeserializeOwned + Send + 'static,
     E: Into<Error> + Send + 'static,
 {
-    type Output = Result<O, Error>;
-    type IntoFuture = BoxFuture<Result<O, Error>>;
+    type Output = Result<O, DurableError>;
+    type IntoFuture = BoxFuture<Result<O, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
         let Self { name, ctx, body } = self;
         if DurableContext::current().is_some() {
             let child = ctx.run_in_child_context(body).name(name);
-            Box::pin(async move { child.await.map_err(|e| Box::new(e) as Error) })
+            Box::pin(child.into_future())
         } else {
             let run = body(ctx);
-            Box::pin(
-                async move { run.await.map_err(|e| Box::new(into_recorded(e, ErrorKind::HandlerFailed)) as Error) },
-            )
+            Box::pin(async move { run.await.map_err(|e| into_recorded(e, ErrorKind::HandlerFailed)) })
         }
     }
 }

@@ -258,11 +258,11 @@ pub use durable_macros::durable_workflow;
 /// # fn main() { let _ = charge; }
 /// ```
 ///
-/// Awaiting it yields `Result<T, durable_runtime::Error>`. Whatever `E` is, a failure is recorded as
-/// its short type name (`ErrorType`) and its `Display` chain (message), and the error yielded is a boxed
-/// [`DurableError`] rebuilt from that record, so the live run and every replay see the same value:
-/// `err.downcast_ref::<DurableError>()` gives `error_type()` and `message()`. The original `E` value
-/// cannot be restored on replay, so it is not returned on the live run either.
+/// Awaiting it yields `Result<T, DurableError>`, as every durable operation does. Whatever `E` is, a
+/// failure is recorded as its short type name (`ErrorType`) and its `Display` chain (message), and the
+/// [`DurableError`] yielded is rebuilt from that record, so the live run and every replay see the same
+/// value (`error_type()`, `message()`); `?` turns it into [`Error`]. The original `E` value cannot be
+/// restored on replay, so it is not returned on the live run either.
 ///
 /// Awaited outside a workflow, a step yields an error of type
 /// [`NOT_IN_WORKFLOW_ERROR`](dsl::NOT_IN_WORKFLOW_ERROR) without running. To **unit-test a body**,

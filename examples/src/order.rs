@@ -59,7 +59,7 @@ pub async fn send(email: String) -> Result<String, Error> {
 #[durable_workflow]
 pub async fn confirm(_ctx: DurableContext, order_id: String) -> Result<String, Error> {
     let email = render(order_id).await?;
-    send(email).await
+    Ok(send(email).await?)
 }
 
 /// The workflow.

@@ -59,12 +59,13 @@ impl DurableContext {
     /// Registers a compensation made of durable operations, such as a `#[durable_step]` call:
     /// `compensate_with(move |_| refund(receipt))`. It runs in the root context when the workflow body
     /// fails, after the compensations registered later than it.
-    pub fn compensate_with<F, Fut, T>(&self, compensation: F)
+    pub fn compensate_with<F, Fut, T, E>(&self, compensation: F)
     where
         F: FnOnce(DurableContext) -> Fut + Send + 'static,
-        Fut: std::future::IntoFuture<Output = Result<T, Error>> + Send + 'static,
+        Fut: std::future::IntoFuture<Output = Result<T, E>> + Send + 'static,
         Fut::IntoFuture: Send + 'static,
         T: Send + 'static,
+        E: Into<Error> + 'static,
     {
         if let Some(owner) = self.ns.owner() {
             let error = DurableError::new(
@@ -82,7 +83,7 @@ impl DurableContext {
         }
         let boxed: Compensation = Box::new(move |ctx| {
             let fut = compensation(ctx).into_future();
-            Box::pin(async move { fut.await.map(|_| ()) })
+            Box::pin(async move { fut.await.map(|_| ()).map_err(Into::into) })
         });
         if let Ok(mut list) = self.saga.compensations.lock() {
             list.push(boxed);

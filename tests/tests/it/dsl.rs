@@ -72,7 +72,7 @@ async fn add_one(x: u32) -> Result<u32, Error> {
 #[durable_workflow]
 async fn twice(_ctx: DurableContext, x: u32) -> Result<u32, Error> {
     let a = add_one(x).await?;
-    add_one(a).await
+    Ok(add_one(a).await?)
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn always_fails(x: u32) -> Result<u32, Error> {
 
 #[durable_workflow]
 async fn retrying(_ctx: DurableContext, x: u32) -> Result<u32, Error> {
-    always_fails(x).await
+    Ok(always_fails(x).await?)
 }
 
 #[tokio::test]
@@ -128,8 +128,7 @@ async fn decline(amount: u32) -> Result<u32, Declined> {
 
 #[durable_workflow]
 async fn declining(ctx: DurableContext, amount: u32) -> Result<String, Error> {
-    let error = decline(amount).await.err().ok_or("expected a failure")?;
-    let durable = error.downcast_ref::<DurableError>().ok_or("expected a DurableError")?;
+    let durable: DurableError = decline(amount).await.err().ok_or("expected a failure")?;
     let seen = format!("{}: {}", durable.error_type(), durable.message());
     // A wait, so that the failure is replayed once from the history.
     ctx.wait(Duration::from_secs(1)).await?;
@@ -210,8 +209,7 @@ async fn unchecked_runs_its_future() {
 
 #[tokio::test]
 async fn a_step_outside_a_workflow_is_a_clear_error_and_its_body_is_testable() {
-    let error = add_one(1).await.unwrap_err();
-    let durable = error.downcast_ref::<DurableError>().unwrap();
+    let durable: DurableError = add_one(1).await.unwrap_err();
     assert_eq!(durable.error_type(), durable_runtime::dsl::NOT_IN_WORKFLOW_ERROR);
     assert!(durable.message().contains("`add-one`"), "{}", durable.message());
     assert_eq!(add_one(1).run_body().await.unwrap(), 2);
@@ -277,7 +275,7 @@ async fn ship_order(_amount: u32) -> Result<(), Error> {
 async fn saga_order(ctx: DurableContext, amount: u32) -> Result<(), Error> {
     take_payment(amount).await?;
     ctx.wait(Duration::from_secs(1)).await?;
-    ship_order(amount).await
+    Ok(ship_order(amount).await?)
 }
 
 #[tokio::test]

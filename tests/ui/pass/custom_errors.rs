@@ -32,8 +32,8 @@ async fn run(ctx: DurableContext, amount: u32) -> Result<u32, Declined> {
     match charge(amount).await {
         Ok(v) => Ok(v + parse("1".to_owned()).await.unwrap_or(0)),
         Err(e) => {
-            let recorded = e.downcast_ref::<DurableError>().map(|d| d.error_type().to_owned());
-            let _ = recorded;
+            let recorded: &DurableError = &e;
+            let _ = recorded.error_type();
             Err(Declined(amount))
         }
     }

@@ -22,7 +22,7 @@ async fn single_expression(x: u32) -> Result<u32, Error> {
 pub async fn run(__durable_ctx: DurableContext, input: u32) -> Result<u32, Error> {
     let _ = &__durable_ctx;
     let doubled = double(input).await?;
-    single_expression(doubled).await
+    Ok(single_expression(doubled).await?)
 }
 
 fn main() {

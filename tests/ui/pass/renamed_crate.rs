@@ -11,7 +11,7 @@ async fn add_one(x: u32) -> Result<u32, Error> {
 #[durable_workflow(crate = "::rt")]
 async fn run(ctx: DurableContext, input: u32) -> Result<u32, Error> {
     let _ = &ctx;
-    add_one(input).await
+    Ok(add_one(input).await?)
 }
 
 fn main() {

@@ -9,7 +9,7 @@ async fn add(x: u32) -> Result<u32, Error> {
 #[durable_workflow(name = "inner-flow")]
 async fn inner(ctx: DurableContext, x: u32) -> Result<u32, Error> {
     let _ = &ctx;
-    add(x).await
+    Ok(add(x).await?)
 }
 
 #[durable_workflow]

@@ -62,13 +62,13 @@ async fn failing_step() -> Result<String, Error> {
 /// The child context of 3-4 (a sub-workflow, so it is named `failing_child`).
 #[durable_workflow]
 async fn failing_child(_ctx: DurableContext, _input: Value) -> Result<String, Error> {
-    failing_step().await
+    Ok(failing_step().await?)
 }
 
 /// 3-4: a named child context whose no-retry step fails; the execution fails.
 #[durable_workflow]
 async fn child_failure(ctx: DurableContext, input: Value) -> Result<String, Error> {
-    failing_child(ctx.clone(), input).await
+    Ok(failing_child(ctx.clone(), input).await?)
 }
 
 /// 3-5: a child context whose step fails, caught by the parent, then a recovery step returning the
@@ -100,33 +100,33 @@ async fn echo(value: String) -> Result<String, Error> {
 /// The inner child context of 3-6.
 #[durable_workflow]
 async fn inner_child(_ctx: DurableContext, input: String) -> Result<String, Error> {
-    echo(input).await
+    Ok(echo(input).await?)
 }
 
 /// The outer child context of 3-6.
 #[durable_workflow]
 async fn outer_child(ctx: DurableContext, input: String) -> Result<String, Error> {
     echo(input.clone()).await?;
-    inner_child(ctx.clone(), input).await
+    Ok(inner_child(ctx.clone(), input).await?)
 }
 
 /// 3-6: an outer child context with a step and an inner child context with its own step.
 #[durable_workflow]
 async fn nested_children(ctx: DurableContext, input: String) -> Result<String, Error> {
-    outer_child(ctx.clone(), input).await
+    Ok(outer_child(ctx.clone(), input).await?)
 }
 
 /// The child context of 3-3: two steps, the second fed the first's result.
 #[durable_workflow]
 async fn two_steps(_ctx: DurableContext, input: String) -> Result<String, Error> {
     let first = echo(input).await?;
-    echo(first).await
+    Ok(echo(first).await?)
 }
 
 /// 3-3: a child context with two sequential steps, returning the second's result.
 #[durable_workflow]
 async fn sequential_steps_in_child(ctx: DurableContext, input: String) -> Result<String, Error> {
-    two_steps(ctx.clone(), input).await
+    Ok(two_steps(ctx.clone(), input).await?)
 }
 
 /// 3-7: a named child context whose step fails on attempt 1 and returns the input on attempt 2.
@@ -244,7 +244,7 @@ async fn waiting_child(ctx: DurableContext, input: String) -> Result<String, Err
 #[durable_workflow]
 async fn wait_only_child(ctx: DurableContext, input: String) -> Result<String, Error> {
     let value = waiting_child(ctx.clone(), input).await?;
-    echo(value).await
+    Ok(echo(value).await?)
 }
 
 /// The child context of 3-18: a step, then a 1 s wait.

@@ -142,7 +142,7 @@ async fn process_result(result: Value) -> Result<Value, Error> {
 #[durable_workflow]
 async fn invoke_then_step(ctx: DurableContext, input: Value) -> Result<Value, Error> {
     let result = ctx.invoke::<_, Value>(ECHO, input).await?;
-    process_result(result).await
+    Ok(process_result(result).await?)
 }
 
 /// The child context of 5-13 (a sub-workflow): invokes the echo target with its input and returns
@@ -155,7 +155,7 @@ async fn invoke_echo_in_child(ctx: DurableContext, input: Value) -> Result<Value
 /// 5-13: a child context that invokes the echo target; returns the child's result.
 #[durable_workflow]
 async fn invoke_in_child(ctx: DurableContext, input: Value) -> Result<Value, Error> {
-    invoke_echo_in_child(ctx.clone(), input).await
+    Ok(invoke_echo_in_child(ctx.clone(), input).await?)
 }
 
 /// 5-14: two invokes of the echo target in sequence.

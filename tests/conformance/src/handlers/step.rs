@@ -47,13 +47,13 @@ async fn greet_named(name: String) -> Result<String, Error> {
 /// 1-1: one step returning `Hello, <input>!`.
 #[durable_workflow]
 async fn step_basic(_ctx: DurableContext, name: String) -> Result<String, Error> {
-    greet(name).await
+    Ok(greet(name).await?)
 }
 
 /// 1-2: the same step, named `custom_step_name`.
 #[durable_workflow]
 async fn step_named(_ctx: DurableContext, name: String) -> Result<String, Error> {
-    greet_named(name).await
+    Ok(greet_named(name).await?)
 }
 
 #[durable_step]
@@ -70,7 +70,7 @@ async fn step_two(first: String) -> Result<String, Error> {
 #[durable_workflow]
 async fn dependent_steps(_ctx: DurableContext, _input: Value) -> Result<String, Error> {
     let first = step_one().await?;
-    step_two(first).await
+    Ok(step_two(first).await?)
 }
 
 #[durable_step]
@@ -83,7 +83,7 @@ async fn build_response(input: Value) -> Result<Value, Error> {
 /// 1-4: a step returning a nested object built from the input.
 #[durable_workflow]
 async fn object_result(_ctx: DurableContext, input: Value) -> Result<Value, Error> {
-    build_response(input).await
+    Ok(build_response(input).await?)
 }
 
 #[durable_step]
@@ -94,7 +94,7 @@ async fn do_nothing() -> Result<(), Error> {
 /// 1-5: a step returning null; the execution's result is null.
 #[durable_workflow]
 async fn null_result(_ctx: DurableContext, _input: Value) -> Result<(), Error> {
-    do_nothing().await
+    Ok(do_nothing().await?)
 }
 
 /// 1-7: a step that logs its start and its result through `tracing`, which the runtime stamps with
@@ -297,7 +297,7 @@ fn at_most_once_crash_then_retry(ctx: DurableContext, input: Value, host: HostRe
 /// 1-19: a no-retry step that fails; the execution fails.
 #[durable_workflow]
 async fn step_failure(_ctx: DurableContext, _input: Value) -> Result<String, Error> {
-    fails_permanently().await
+    Ok(fails_permanently().await?)
 }
 
 #[durable_step]
@@ -310,6 +310,6 @@ async fn fallback() -> Result<String, Error> {
 async fn caught_step_failure(_ctx: DurableContext, _input: Value) -> Result<String, Error> {
     match fails_permanently().await {
         Ok(value) => Ok(value),
-        Err(_) => fallback().await,
+        Err(_) => Ok(fallback().await?),
     }
 }

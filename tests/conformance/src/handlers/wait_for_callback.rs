@@ -89,7 +89,7 @@ async fn wrapper(ctx: DurableContext, name: String) -> Result<Value, Error> {
 /// 7-8: a wait-for-callback inside the child context `wrapper`; returns the child's result.
 #[durable_workflow]
 async fn inside_a_child(ctx: DurableContext, name: String) -> Result<Value, Error> {
-    wrapper(ctx.clone(), name).await
+    Ok(wrapper(ctx.clone(), name).await?)
 }
 
 /// 7-9: two wait-for-callbacks, `first` then `second`; returns the second answer.

@@ -129,7 +129,7 @@ async fn times_ten(n: i64) -> Result<i64, Error> {
 #[durable_workflow]
 async fn result_feeds_a_step(ctx: DurableContext, threshold: i64) -> Result<i64, Error> {
     let reached = ctx.wait_for_condition(0, |n, _| increment(n)).until(move |n| *n >= threshold).await?;
-    times_ten(reached).await
+    Ok(times_ten(reached).await?)
 }
 
 /// 6-13: counts from 0 to 2, then a second operation counts on from that result to 4; returns the
