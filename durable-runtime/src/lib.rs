@@ -99,6 +99,13 @@ pub use invocation::{Handler, InvocationError, Options};
 pub use ops::step::{StepContext, StepSemantics};
 pub use plugin::Plugin;
 
+/// The repository's README, compiled and run as doctests so that its examples stay true. Its
+/// snippets define functions without a caller, so dead code is allowed there.
+#[cfg(all(doctest, feature = "macros"))]
+#[doc = include_str!("../../README.md")]
+#[doc(test(attr(allow(dead_code))))]
+struct ReadmeDoctests;
+
 /// Turns an `async fn(ctx: DurableContext, input: I) -> Result<O, E>` into a durable workflow: a
 /// Lambda handler, a test-runner handler, and a sub-workflow callable from other workflows.
 ///
