@@ -9,6 +9,19 @@ use syn::{LitFloat, LitInt, LitStr};
 const STEP_KEYS: &str = "`name`, `retry`, `semantics`, `compensate` and `crate`";
 const WORKFLOW_KEYS: &str = "`name` and `crate`";
 
+/// An attribute's arguments, filled in key by key from `syn::meta::parser`.
+pub(crate) trait Args: Default {
+    /// Reads one `key = value` (or `key(..)`) argument.
+    fn parse(&mut self, meta: ParseNestedMeta) -> syn::Result<()>;
+
+    /// Parses the attribute's argument tokens.
+    fn parse_tokens(tokens: TokenStream) -> syn::Result<Self> {
+        let mut args = Self::default();
+        syn::meta::parser(|meta| args.parse(meta)).parse2(tokens)?;
+        Ok(args)
+    }
+}
+
 /// Arguments of `#[durable_workflow(..)]`.
 #[derive(Default)]
 pub(crate) struct WorkflowArgs {
@@ -16,13 +29,7 @@ pub(crate) struct WorkflowArgs {
     pub(crate) krate: Option<syn::Path>,
 }
 
-impl WorkflowArgs {
-    pub(crate) fn parse_tokens(tokens: TokenStream) -> syn::Result<Self> {
-        let mut args = Self::default();
-        syn::meta::parser(|meta| args.parse(meta)).parse2(tokens)?;
-        Ok(args)
-    }
-
+impl Args for WorkflowArgs {
     fn parse(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
         if meta.path.is_ident("name") {
             set(&mut self.name, parse_name(&meta, "durable_workflow")?, &meta, "name")
@@ -45,13 +52,7 @@ pub(crate) struct StepArgs {
     pub(crate) krate: Option<syn::Path>,
 }
 
-impl StepArgs {
-    pub(crate) fn parse_tokens(tokens: TokenStream) -> syn::Result<Self> {
-        let mut args = Self::default();
-        syn::meta::parser(|meta| args.parse(meta)).parse2(tokens)?;
-        Ok(args)
-    }
-
+impl Args for StepArgs {
     fn parse(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
         if meta.path.is_ident("name") {
             set(&mut self.name, parse_name(&meta, "durable_step")?, &meta, "name")

@@ -45,6 +45,18 @@ impl Errors {
     }
 }
 
+/// Parses `item` as a function and expands it with `expand`; on any error, the item untouched plus
+/// the error (see [`with_item`]).
+pub(crate) fn expand_fn_item(
+    item: TokenStream,
+    expand: impl FnOnce(syn::ItemFn) -> syn::Result<TokenStream>,
+) -> TokenStream {
+    match syn::parse2(item.clone()).and_then(expand) {
+        Ok(tokens) => tokens,
+        Err(error) => with_item(item, error),
+    }
+}
+
 /// The user's item, untouched, followed by `error` (tokio's `token_stream_with_error`): one mistake
 /// gives one message, and the item stays visible to callers and the IDE.
 pub(crate) fn with_item(item: TokenStream, error: syn::Error) -> TokenStream {

@@ -1,8 +1,8 @@
 //! `#[durable_step]`: the function becomes a plain `fn` returning `StepCall`, a step named at compile
 //! time whose `IntoFuture` binds to the workflow context it is awaited in.
 
-use crate::args::StepArgs;
-use crate::errors::{with_item, Errors};
+use crate::args::{Args, StepArgs};
+use crate::errors::{expand_fn_item, Errors};
 use crate::{paths, signature};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -11,14 +11,7 @@ use syn::{ItemFn, ReturnType, Type};
 
 /// Expands `#[durable_step(args)] item`; on error, the item untouched plus the errors.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(func) => func,
-        Err(error) => return with_item(item, error),
-    };
-    match expand_fn(args, func) {
-        Ok(tokens) => tokens,
-        Err(error) => with_item(item, error),
-    }
+    expand_fn_item(item, |func| expand_fn(args, func))
 }
 
 fn expand_fn(args: TokenStream, func: ItemFn) -> syn::Result<TokenStream> {

@@ -3,8 +3,8 @@
 //! awaited inside another workflow. The body is checked against the determinism rules and every
 //! `.await` in it must be a durable operation.
 
-use crate::args::WorkflowArgs;
-use crate::errors::{with_item, Errors};
+use crate::args::{Args, WorkflowArgs};
+use crate::errors::{expand_fn_item, Errors};
 use crate::step::result_asserts;
 use crate::{awaits, determinism, paths, signature};
 use proc_macro2::{Span, TokenStream};
@@ -14,14 +14,7 @@ use syn::{ItemFn, ReturnType};
 
 /// Expands `#[durable_workflow(args)] item`; on error, the item untouched plus the errors.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(func) => func,
-        Err(error) => return with_item(item, error),
-    };
-    match expand_fn(args, func) {
-        Ok(tokens) => tokens,
-        Err(error) => with_item(item, error),
-    }
+    expand_fn_item(item, |func| expand_fn(args, func))
 }
 
 fn expand_fn(args: TokenStream, func: ItemFn) -> syn::Result<TokenStream> {
