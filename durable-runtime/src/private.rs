@@ -1,16 +1,13 @@
 //! What `#[durable_workflow]` and `#[durable_step]` expansions touch, and nothing else. Not a public
 //! API: its contents change without notice.
 
-pub use crate::context::DurableContext;
-pub use crate::dsl::{BodyResult, StepCall, Unchecked, WorkflowCall};
-pub use crate::error::Error;
+pub use crate::dsl::{StepCall, WorkflowCall};
 pub use crate::ops::step::StepSemantics;
 pub use crate::retry::{Jitter, RetryStrategy};
-pub use ::core::future::Future;
-pub use ::core::option::Option;
-pub use ::core::result::Result;
 pub use ::core::time::Duration;
-pub use ::std::boxed::Box;
+
+use crate::dsl::{BodyResult, Unchecked};
+use crate::error::Error;
 
 use crate::ops::callback::{CallbackResult, CreateCallback, WaitForCallback};
 use crate::ops::child::ChildContext;
