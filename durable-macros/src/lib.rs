@@ -8,6 +8,7 @@ mod args;
 mod awaits;
 mod determinism;
 mod errors;
+mod iteration;
 mod paths;
 mod signature;
 mod step;

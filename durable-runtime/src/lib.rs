@@ -46,10 +46,21 @@
 //!   run; branch only on values that come from durable operations or the input.
 //! - **Everything non-deterministic goes in a step.** The clock, randomness, network and file I/O
 //!   belong in step bodies, whose results are recorded.
-//! - **Replay is checked.** Before a recorded outcome is used, its type, subtype and name must match
-//!   what the code creates at that position; otherwise the execution fails with
+//! - **Iterate in a fixed order.** `HashMap` and `HashSet` iterate in an order that changes from one
+//!   process to the next; a loop over one that starts operations starts them in another order on
+//!   replay. Use `BTreeMap`/`BTreeSet`/`IndexMap` or sort (`#[durable_workflow]` rejects hash
+//!   iteration at compile time).
+//! - **Keep state in local variables.** A workflow body computes only from its input and from
+//!   durable results. State a step body mutates (an `Arc<AtomicU64>` bumped inside a step) changes
+//!   only on the run where the body executes, not on replay; process-global state (statics,
+//!   `thread_local!`, a `OnceCell`) survives between invocations of a warm Lambda process. Return
+//!   values from steps instead.
+//! - **Replay is checked, by position.** Before a recorded outcome is used, its type, subtype and
+//!   name must match what the code creates at that position; otherwise the execution fails with
 //!   `NonDeterministicExecutionError`, naming the recorded and the new operation, even if the handler
-//!   ignores the error. A wrong result is never replayed.
+//!   ignores the error. The check cannot see arguments: two steps of the same name in swapped order
+//!   (a loop in hash order, say) pass it and replay each other's results, which is why the rules
+//!   above matter.
 //!
 //! # Layers
 //!
@@ -193,6 +204,27 @@ struct ReadmeDoctests;
 /// `tokio::spawn`/`spawn_blocking`, `tokio::time::sleep`/`timeout`/`interval`), race futures
 /// (`tokio::select!`, `futures::select!`) or use mutable statics. Each has its own message saying
 /// where the code belongs. The rules are lexical: a function of your own named `now()` is not flagged.
+///
+/// Nor may it iterate a `HashMap` or `HashSet` (a `for` loop over one, or `iter`, `keys`, `values`,
+/// `into_iter`, `drain`, ... on one or on a reference to one, the workflow's input included): hash
+/// order changes from one process to the next, so a loop that starts operations could start them in
+/// another order on replay. Use a `BTreeMap`/`BTreeSet` or an `IndexMap`, or sort; lookups are fine.
+/// This check is by type, so it sees through variables and references, but not through other
+/// containers (`Arc<HashMap<..>>`) or iterator adapters stored in a variable.
+///
+/// ```compile_fail,E0277
+/// # use durable_runtime::{durable_workflow, DurableContext, Error};
+/// # use std::collections::HashMap;
+/// #[durable_workflow]
+/// async fn total(_ctx: DurableContext, prices: HashMap<String, u32>) -> Result<u32, Error> {
+///     let mut sum = 0;
+///     for (_item, price) in &prices { // error: iterating a `HashMap` follows hash order
+///         sum += price;
+///     }
+///     Ok(sum)
+/// }
+/// # fn main() { let _ = total; }
+/// ```
 ///
 /// ```compile_fail
 /// # use durable_runtime::{durable_workflow, DurableContext, Error};

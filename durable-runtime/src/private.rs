@@ -71,6 +71,78 @@ impl<I, O> DurableOperation for Invoke<I, O> {}
 #[diagnostic::do_not_recommend]
 impl<S, F, W> DurableOperation for WaitForCondition<S, F, W> {}
 
+/// What a workflow body iterates, named in a check that never runs (see [`HashOrder`]).
+pub struct OrderCheck<'a, T: ?Sized>(pub &'a T);
+
+/// Iteration in hash order: no type implements it, so the bound of
+/// [`HashOrder::durable_iteration_order`] fails with this message.
+#[diagnostic::on_unimplemented(
+    message = "iterating a `HashMap` or `HashSet` in a `#[durable_workflow]` follows hash order, which changes from \
+               one process to the next, so replay can start operations in another order; use a `BTreeMap` / \
+               `BTreeSet` or an `IndexMap`, or collect the entries and sort them",
+    label = "iterated in hash order",
+    note = "lookups (`get`, `contains_key`, `len`) are deterministic and allowed; a reviewed, order-independent \
+            use can go through `durable_runtime::unchecked(..)`"
+)]
+pub trait DeterministicOrder {}
+
+/// Chosen by method resolution for hash collections and their iterators (`(&&OrderCheck(&x))`
+/// matches these impls first); its bound cannot hold, which makes the iteration a compile error.
+pub trait HashOrder {
+    /// Never called: the check sits in an `if false` block.
+    fn durable_iteration_order(self)
+    where
+        Self: DeterministicOrder;
+}
+
+/// Chosen for everything else: the check passes.
+pub trait AnyOrder {
+    /// Never called: the check sits in an `if false` block.
+    fn durable_iteration_order(self);
+}
+
+impl<T: ?Sized> AnyOrder for &OrderCheck<'_, T> {
+    fn durable_iteration_order(self) {}
+}
+
+/// `HashOrder` for each type, as owned, shared and mutable references.
+macro_rules! hash_ordered {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> HashOrder for &&OrderCheck<'_, $ty> {
+            fn durable_iteration_order(self) where Self: DeterministicOrder {}
+        }
+        impl<$($generics)*> HashOrder for &&OrderCheck<'_, &$ty> {
+            fn durable_iteration_order(self) where Self: DeterministicOrder {}
+        }
+        impl<$($generics)*> HashOrder for &&OrderCheck<'_, &mut $ty> {
+            fn durable_iteration_order(self) where Self: DeterministicOrder {}
+        }
+    )*};
+}
+
+use std::collections::{hash_map, hash_set, HashMap, HashSet};
+
+hash_ordered! {
+    [K, V, S] HashMap<K, V, S>;
+    [T, S] HashSet<T, S>;
+    ['a, K, V] hash_map::Iter<'a, K, V>;
+    ['a, K, V] hash_map::IterMut<'a, K, V>;
+    ['a, K, V] hash_map::Keys<'a, K, V>;
+    ['a, K, V] hash_map::Values<'a, K, V>;
+    ['a, K, V] hash_map::ValuesMut<'a, K, V>;
+    ['a, K, V] hash_map::Drain<'a, K, V>;
+    [K, V] hash_map::IntoIter<K, V>;
+    [K, V] hash_map::IntoKeys<K, V>;
+    [K, V] hash_map::IntoValues<K, V>;
+    ['a, T] hash_set::Iter<'a, T>;
+    ['a, T] hash_set::Drain<'a, T>;
+    [T] hash_set::IntoIter<T>;
+    ['a, T, S] hash_set::Union<'a, T, S>;
+    ['a, T, S] hash_set::Intersection<'a, T, S>;
+    ['a, T, S] hash_set::Difference<'a, T, S>;
+    ['a, T, S] hash_set::SymmetricDifference<'a, T, S>;
+}
+
 /// Wraps every awaited expression of a workflow body, so that awaiting anything else fails to compile.
 #[inline(always)]
 pub fn durable<T: DurableOperation>(operation: T) -> T {

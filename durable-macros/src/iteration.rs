@@ -1,0 +1,247 @@
+//! The hash-order rule: iterating a `HashMap` or `HashSet` in a workflow body is a compile error.
+//!
+//! Hash order changes from one process to the next, so a loop over a hash collection that starts
+//! durable operations can start them in another order on replay, or skip some. The macro cannot see
+//! types, so it places a check on every iterated expression instead: for each `for` loop and each
+//! iterating method call (`iter`, `keys`, `values`, `into_iter`, `drain`, ...), it inserts before the
+//! statement an `if false { .. }` block that names the iterated value through
+//! `__private::OrderCheck`. Method resolution picks a method whose bound fails, with the rule's
+//! message, only when the value is a hash collection (or one of their iterators); nothing runs.
+//!
+//! Lookups (`get`, `contains_key`, `len`, `insert`) are not iteration and stay allowed; so does
+//! anything inside `unchecked(..)` and the body of a builder `ctx.step(..)`.
+
+use crate::determinism::{is_builder_step, is_unchecked_call};
+use proc_macro2::{Span, TokenStream};
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Stmt};
+
+/// Methods that iterate their receiver (of `HashMap`, `HashSet` and most collections).
+const ITERATING_METHODS: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "keys",
+    "values",
+    "values_mut",
+    "into_iter",
+    "into_keys",
+    "into_values",
+    "drain",
+    "union",
+    "intersection",
+    "difference",
+    "symmetric_difference",
+];
+
+fn is_iterating_call(expr: &Expr) -> bool {
+    matches!(expr, Expr::MethodCall(m) if ITERATING_METHODS.iter().any(|name| m.method == name))
+}
+
+/// `&x`, `&mut x` and `(x)` as `x`.
+fn strip(mut expr: &Expr) -> &Expr {
+    loop {
+        match expr {
+            Expr::Reference(r) => expr = &r.expr,
+            Expr::Paren(p) => expr = &p.expr,
+            _ => return expr,
+        }
+    }
+}
+
+/// The iterated expressions of one statement, without descending into what has its own scope
+/// (blocks, closures, match arms, async blocks, nested items): those are checked where they are.
+#[derive(Default)]
+struct Iterated<'ast> {
+    found: Vec<&'ast Expr>,
+}
+
+impl<'ast> Visit<'ast> for Iterated<'ast> {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        if is_unchecked_call(expr) {
+            return;
+        }
+        if let Expr::MethodCall(m) = expr {
+            if is_builder_step(expr) {
+                self.visit_expr(&m.receiver);
+                return;
+            }
+            if is_iterating_call(expr) {
+                self.found.push(strip(&m.receiver));
+            }
+        }
+        visit::visit_expr(self, expr);
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
+        // `for x in map.iter()` is reported once, on `map`, by the method rule.
+        if !is_iterating_call(strip(&expr.expr)) {
+            self.found.push(strip(&expr.expr));
+        }
+        self.visit_expr(&expr.expr);
+    }
+
+    fn visit_block(&mut self, _: &'ast syn::Block) {}
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_arm(&mut self, _: &'ast syn::Arm) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+}
+
+fn iterated(stmt: &Stmt) -> Vec<&Expr> {
+    let mut visitor = Iterated::default();
+    visitor.visit_stmt(stmt);
+    visitor.found
+}
+
+fn iterated_in(expr: &Expr) -> bool {
+    let mut visitor = Iterated::default();
+    visitor.visit_expr(expr);
+    !visitor.found.is_empty()
+}
+
+struct Inserter<'a> {
+    private: &'a TokenStream,
+}
+
+impl Inserter<'_> {
+    /// The check of `iterated`, spanned on it so that the error points at the user's expression.
+    fn check(&self, iterated: &Expr) -> TokenStream {
+        let span = iterated.span().resolved_at(Span::call_site());
+        let private = crate::paths::respan(self.private.clone(), span);
+        quote_spanned! {span=>
+            (&&#private::OrderCheck(&(#iterated))).durable_iteration_order();
+        }
+    }
+
+    /// `expr` as a block `{ expr }` when it iterates something, so that its checks have a place.
+    fn blockify(expr: &mut Expr) {
+        if !matches!(expr, Expr::Block(_)) && iterated_in(expr) {
+            let inner = std::mem::replace(expr, Expr::Verbatim(TokenStream::new()));
+            *expr = syn::parse_quote!({ #inner });
+        }
+    }
+}
+
+impl VisitMut for Inserter<'_> {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        visit_mut::visit_block_mut(self, block);
+        let private = self.private;
+        let mut stmts = Vec::with_capacity(block.stmts.len());
+        for stmt in std::mem::take(&mut block.stmts) {
+            let checks: Vec<TokenStream> = iterated(&stmt).into_iter().map(|e| self.check(e)).collect();
+            if !checks.is_empty() {
+                stmts.push(syn::parse_quote! {
+                    if false {
+                        #[allow(unused_imports)]
+                        use #private::{AnyOrder as _, HashOrder as _};
+                        #(#checks)*
+                    }
+                });
+            }
+            stmts.push(stmt);
+        }
+        block.stmts = stmts;
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if is_unchecked_call(expr) {
+            return;
+        }
+        if is_builder_step(expr) {
+            if let Expr::MethodCall(m) = expr {
+                self.visit_expr_mut(&mut m.receiver);
+            }
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_expr_closure_mut(&mut self, closure: &mut syn::ExprClosure) {
+        Self::blockify(&mut closure.body);
+        visit_mut::visit_expr_closure_mut(self, closure);
+    }
+
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        Self::blockify(&mut arm.body);
+        visit_mut::visit_arm_mut(self, arm);
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Inserts the hash-order checks into `block` (see the module docs).
+pub(crate) fn check_order(block: &mut syn::Block, private: &TokenStream) {
+    Inserter { private }.visit_block_mut(block);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::{quote, ToTokens};
+
+    fn rewrite(body: TokenStream) -> String {
+        let mut block: syn::Block = match syn::parse2(quote!({ #body })) {
+            Ok(b) => b,
+            Err(e) => return format!("parse: {e}"),
+        };
+        check_order(&mut block, &quote!(p));
+        block.into_token_stream().to_string()
+    }
+
+    fn checks(body: TokenStream) -> usize {
+        rewrite(body).matches("OrderCheck").count()
+    }
+
+    #[test]
+    fn every_iteration_gets_one_check() {
+        assert_eq!(
+            checks(quote!(for (k, v) in &orders {
+                ship(k).await;
+            })),
+            1
+        );
+        assert_eq!(
+            checks(quote!(for k in orders.keys() {
+                ship(k).await;
+            })),
+            1
+        );
+        assert_eq!(checks(quote!(let ids: Vec<_> = orders.into_iter().map(|(k, _)| k).collect();)), 1);
+        assert_eq!(checks(quote!(let n = items.iter().filter(|m| m.values().count() > 1).count();)), 2);
+        assert_eq!(checks(quote!(match x { Some(m) => m.keys().count(), None => 0 };)), 1);
+        assert_eq!(
+            checks(quote!(if ok {
+                for k in set.drain() {}
+            })),
+            1
+        );
+    }
+
+    #[test]
+    fn checks_stand_before_their_statement_in_scope() {
+        let out = rewrite(quote!(let m = load().await; for k in m.keys() { ship(k).await; }));
+        let check = out.find("OrderCheck").unwrap_or(0);
+        assert!(out.find("let m").unwrap_or(usize::MAX) < check, "{out}");
+        let closure = rewrite(quote!(let f = |m: &Map| m.keys().count();));
+        assert!(closure.contains("| { if false"), "{closure}");
+    }
+
+    #[test]
+    fn lookups_and_opt_outs_are_not_checked() {
+        assert_eq!(checks(quote!(let v = orders.get(&id); let n = orders.len(); orders.insert(1, 2);)), 0);
+        assert_eq!(checks(quote!(let keys = unchecked(orders.keys().count());)), 0);
+        assert_eq!(checks(quote!(ctx.step(move |_| async move { for k in m.keys() {} Ok(()) }).await?;)), 0);
+        assert_eq!(
+            checks(quote!(
+                fn helper(m: &Map) -> usize {
+                    m.keys().count()
+                }
+            )),
+            0
+        );
+    }
+}
