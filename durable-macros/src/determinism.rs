@@ -149,6 +149,13 @@ const SELECT_MESSAGE: &str = "`select!` in a `#[durable_workflow]` picks whichev
                               can differ on replay; await the operations one after another";
 const STATIC_MUT_MESSAGE: &str = "a `static mut` in a `#[durable_workflow]` is state that replay does not restore; \
                                   keep state in local variables computed from durable results";
+const GLOBAL_STATE_MESSAGE: &str = "process-global state (a static atomic, lock, cell or `thread_local!`) in a \
+                                     `#[durable_workflow]` survives between invocations of a warm Lambda process and \
+                                     is not restored on replay; keep state in local variables computed from the \
+                                     input and from durable results";
+/// Type names whose statics are process-global mutable state.
+const INTERIOR_MUTABLE: &[&str] =
+    &["Atomic", "Mutex", "RwLock", "Cell", "RefCell", "OnceCell", "OnceLock", "LazyLock", "Lazy"];
 const UNSAFE_MESSAGE: &str = "`unsafe` in a `#[durable_workflow]` (needed to touch a mutable static) reaches state \
                               that replay does not restore; move it into a `#[durable_step]`";
 
@@ -266,6 +273,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.errors.spanned(&mac.path, SELECT_MESSAGE);
             return;
         }
+        if last == "thread_local" {
+            self.errors.spanned(&mac.path, GLOBAL_STATE_MESSAGE);
+            return;
+        }
         // Look inside expression-like macros (`println!`, `format!`, `vec!`, `assert!`, ...).
         if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
             args.iter().for_each(|arg| self.visit_expr(arg));
@@ -282,11 +293,24 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 let (token, mutability) = (&s.static_token, &s.mutability);
                 self.errors.spanned(quote::quote!(#token #mutability), STATIC_MUT_MESSAGE);
             }
+            syn::Item::Static(s) if is_interior_mutable(&s.ty) => {
+                self.errors.spanned(s.static_token, GLOBAL_STATE_MESSAGE);
+            }
+            syn::Item::Macro(m) => self.visit_macro(&m.mac),
             syn::Item::Use(u) => self.use_tree(&mut Vec::new(), &u.tree),
             // Other nested items are not the workflow body.
             _ => {}
         }
     }
+}
+
+/// Whether a static's type is one of the interior-mutable types (`AtomicU64`, `Mutex<..>`, ...).
+fn is_interior_mutable(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else { return false };
+    path.path.segments.last().is_some_and(|s| {
+        let name = s.ident.to_string();
+        INTERIOR_MUTABLE.iter().any(|m| name == *m || (*m == "Atomic" && name.starts_with("Atomic")))
+    })
 }
 
 /// Checks a workflow body against the table, pushing one error per violation.
@@ -353,6 +377,13 @@ mod tests {
             quote!(let f = || async { let _ = Instant::now(); };),
             quote!(let f = async move { tokio::spawn(x) };),
             quote!(println!("{:?}", SystemTime::now());),
+            quote!(thread_local! { static N: Cell<u32> = Cell::new(0); }),
+            quote!(
+                static SEEN: AtomicU64 = AtomicU64::new(0);
+            ),
+            quote!(
+                static CACHE: std::sync::Mutex<Vec<u8>> = Mutex::new(Vec::new());
+            ),
         ];
         for case in cases {
             let found = violations(case.clone());
@@ -379,6 +410,7 @@ mod tests {
             let data = unchecked(std::time::Instant::now()).into_inner();
             let step = ctx.step(|_| async { let _ = std::time::SystemTime::now(); Ok(()) }).await;
             fn helper() -> u64 { fastrand::u64(..) }
+            static GREETING: &str = "hello";
             let e = env!("CARGO_PKG_NAME");
         };
         assert_eq!(violations(body), Vec::<String>::new());

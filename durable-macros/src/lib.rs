@@ -8,10 +8,10 @@ mod args;
 mod awaits;
 mod determinism;
 mod errors;
-mod iteration;
 mod paths;
 mod signature;
 mod step;
+mod typed_rules;
 mod workflow;
 
 use proc_macro::TokenStream;

@@ -6,7 +6,7 @@
 use crate::args::{Args, WorkflowArgs};
 use crate::errors::{expand_fn_item, Errors};
 use crate::step::result_asserts;
-use crate::{awaits, determinism, iteration, paths, signature};
+use crate::{awaits, determinism, paths, signature, typed_rules};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -29,7 +29,7 @@ fn expand_fn(args: TokenStream, func: ItemFn) -> syn::Result<TokenStream> {
 
     let private = paths::private(args.krate.as_ref());
     let mut block = (*func.block).clone();
-    iteration::check_order(&mut block, &private);
+    typed_rules::insert_checks(&mut block, &private);
     awaits::wrap(&mut block, &private);
     let ItemFn { attrs, vis, sig, .. } = &func;
     let ident = &sig.ident;

@@ -212,6 +212,12 @@ struct ReadmeDoctests;
 /// This check is by type, so it sees through variables and references, but not through other
 /// containers (`Arc<HashMap<..>>`) or iterator adapters stored in a variable.
 ///
+/// Process-global state is rejected too: a method call on a static (a `SCREAMING_CASE` path) whose
+/// type is an atomic, a `Mutex`/`RwLock` (std or tokio), a `OnceLock`/`LazyLock`/`OnceCell` or a
+/// `thread_local!` key, and `thread_local!` or such a static declared in the body. A warm Lambda
+/// process keeps them between invocations, and replay does not restore them. Constants and
+/// immutable statics are fine.
+///
 /// ```compile_fail,E0277
 /// # use durable_runtime::{durable_workflow, DurableContext, Error};
 /// # use std::collections::HashMap;

@@ -143,6 +143,74 @@ hash_ordered! {
     ['a, T, S] hash_set::SymmetricDifference<'a, T, S>;
 }
 
+/// A static a workflow body calls a method on, named in a check that never runs (see
+/// [`GlobalState`]).
+pub struct GlobalCheck<'a, T: ?Sized>(pub &'a T);
+
+/// Process-global mutable state: no type implements it, so the bound of
+/// [`GlobalState::durable_global_state`] fails with this message.
+#[diagnostic::on_unimplemented(
+    message = "process-global state (a static atomic, lock, cell or `thread_local!`) in a `#[durable_workflow]` \
+               survives between invocations of a warm Lambda process and is not restored on replay; keep state \
+               in local variables computed from the input and from durable results",
+    label = "process-global state",
+    note = "a value that must be read from the environment once belongs in a `#[durable_step]`, whose result is \
+            recorded"
+)]
+pub trait ReplaySafeState {}
+
+/// Chosen by method resolution for statics of interior-mutable types; its bound cannot hold.
+pub trait GlobalState {
+    /// Never called: the check sits in an `if false` block.
+    fn durable_global_state(self)
+    where
+        Self: ReplaySafeState;
+}
+
+/// Chosen for everything else: the check passes.
+pub trait AnyState {
+    /// Never called: the check sits in an `if false` block.
+    fn durable_global_state(self);
+}
+
+impl<T: ?Sized> AnyState for &GlobalCheck<'_, T> {
+    fn durable_global_state(self) {}
+}
+
+/// `GlobalState` for each interior-mutable type a static can hold.
+macro_rules! global_state {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> GlobalState for &&GlobalCheck<'_, $ty> {
+            fn durable_global_state(self) where Self: ReplaySafeState {}
+        }
+    )*};
+}
+
+use std::sync::atomic;
+
+global_state! {
+    [] atomic::AtomicBool;
+    [] atomic::AtomicI8;
+    [] atomic::AtomicI16;
+    [] atomic::AtomicI32;
+    [] atomic::AtomicI64;
+    [] atomic::AtomicIsize;
+    [] atomic::AtomicU8;
+    [] atomic::AtomicU16;
+    [] atomic::AtomicU32;
+    [] atomic::AtomicU64;
+    [] atomic::AtomicUsize;
+    [T] atomic::AtomicPtr<T>;
+    [T: ?Sized] std::sync::Mutex<T>;
+    [T: ?Sized] std::sync::RwLock<T>;
+    [T] std::sync::OnceLock<T>;
+    [T, F] std::sync::LazyLock<T, F>;
+    [T: 'static] std::thread::LocalKey<T>;
+    [T: ?Sized] tokio::sync::Mutex<T>;
+    [T: ?Sized] tokio::sync::RwLock<T>;
+    [T] tokio::sync::OnceCell<T>;
+}
+
 /// Wraps every awaited expression of a workflow body, so that awaiting anything else fails to compile.
 #[inline(always)]
 pub fn durable<T: DurableOperation>(operation: T) -> T {

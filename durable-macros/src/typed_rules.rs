@@ -1,15 +1,19 @@
-//! The hash-order rule: iterating a `HashMap` or `HashSet` in a workflow body is a compile error.
+//! The workflow-body rules that depend on types, which the macro cannot see. For each expression a
+//! rule applies to, the macro inserts before its statement an `if false { .. }` block that names the
+//! expression through a `__private` check wrapper; method resolution picks a method whose bound
+//! fails, with the rule's message, only for the types the rule is about. Nothing runs.
 //!
-//! Hash order changes from one process to the next, so a loop over a hash collection that starts
-//! durable operations can start them in another order on replay, or skip some. The macro cannot see
-//! types, so it places a check on every iterated expression instead: for each `for` loop and each
-//! iterating method call (`iter`, `keys`, `values`, `into_iter`, `drain`, ...), it inserts before the
-//! statement an `if false { .. }` block that names the iterated value through
-//! `__private::OrderCheck`. Method resolution picks a method whose bound fails, with the rule's
-//! message, only when the value is a hash collection (or one of their iterators); nothing runs.
+//! - **Hash order.** Every `for` loop and iterating method call (`iter`, `keys`, `values`,
+//!   `into_iter`, `drain`, ...) is checked with `OrderCheck`: iterating a `HashMap`, a `HashSet` or
+//!   one of their iterators is an error, because hash order changes from one process to the next,
+//!   so a loop that starts operations can start them in another order on replay. Lookups (`get`,
+//!   `contains_key`, `len`, `insert`) are not iteration.
+//! - **Process-global state.** Every method call on a `SCREAMING_CASE` path (a static, by Rust's
+//!   naming convention) is checked with `GlobalCheck`: atomics, `Mutex`, `RwLock`, `OnceLock`,
+//!   `LazyLock` and `thread_local!` keys are errors, because a warm Lambda process keeps them between
+//!   invocations and replay does not restore them.
 //!
-//! Lookups (`get`, `contains_key`, `len`, `insert`) are not iteration and stay allowed; so does
-//! anything inside `unchecked(..)` and the body of a builder `ctx.step(..)`.
+//! Anything inside `unchecked(..)` and the body of a builder `ctx.step(..)` is skipped.
 
 use crate::determinism::{is_builder_step, is_unchecked_call};
 use proc_macro2::{Span, TokenStream};
@@ -51,11 +55,30 @@ fn strip(mut expr: &Expr) -> &Expr {
     }
 }
 
-/// The iterated expressions of one statement, without descending into what has its own scope
+/// A path that names a static by Rust's naming convention: its last segment is `SCREAMING_CASE`.
+fn is_static_path(expr: &Expr) -> bool {
+    let Expr::Path(path) = expr else { return false };
+    let Some(last) = path.path.segments.last() else { return false };
+    let name = last.ident.to_string();
+    name.len() > 1
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Which check an expression gets.
+#[derive(Clone, Copy)]
+enum Check {
+    /// Iterated: not in hash order.
+    Order,
+    /// The receiver of a method call on a static: not process-global mutable state.
+    Global,
+}
+
+/// The checked expressions of one statement, without descending into what has its own scope
 /// (blocks, closures, match arms, async blocks, nested items): those are checked where they are.
 #[derive(Default)]
 struct Iterated<'ast> {
-    found: Vec<&'ast Expr>,
+    found: Vec<(Check, &'ast Expr)>,
 }
 
 impl<'ast> Visit<'ast> for Iterated<'ast> {
@@ -69,7 +92,10 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
                 return;
             }
             if is_iterating_call(expr) {
-                self.found.push(strip(&m.receiver));
+                self.found.push((Check::Order, strip(&m.receiver)));
+            }
+            if is_static_path(strip(&m.receiver)) {
+                self.found.push((Check::Global, strip(&m.receiver)));
             }
         }
         visit::visit_expr(self, expr);
@@ -78,7 +104,7 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
     fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
         // `for x in map.iter()` is reported once, on `map`, by the method rule.
         if !is_iterating_call(strip(&expr.expr)) {
-            self.found.push(strip(&expr.expr));
+            self.found.push((Check::Order, strip(&expr.expr)));
         }
         self.visit_expr(&expr.expr);
     }
@@ -91,7 +117,7 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
     fn visit_macro(&mut self, _: &'ast syn::Macro) {}
 }
 
-fn iterated(stmt: &Stmt) -> Vec<&Expr> {
+fn iterated(stmt: &Stmt) -> Vec<(Check, &Expr)> {
     let mut visitor = Iterated::default();
     visitor.visit_stmt(stmt);
     visitor.found
@@ -108,12 +134,17 @@ struct Inserter<'a> {
 }
 
 impl Inserter<'_> {
-    /// The check of `iterated`, spanned on it so that the error points at the user's expression.
-    fn check(&self, iterated: &Expr) -> TokenStream {
-        let span = iterated.span().resolved_at(Span::call_site());
+    /// The check of `expr`, spanned on it so that the error points at the user's expression.
+    fn check(&self, (check, expr): (Check, &Expr)) -> TokenStream {
+        let span = expr.span().resolved_at(Span::call_site());
         let private = crate::paths::respan(self.private.clone(), span);
-        quote_spanned! {span=>
-            (&&#private::OrderCheck(&(#iterated))).durable_iteration_order();
+        match check {
+            Check::Order => quote_spanned! {span=>
+                (&&#private::OrderCheck(&(#expr))).durable_iteration_order();
+            },
+            Check::Global => quote_spanned! {span=>
+                (&&#private::GlobalCheck(&(#expr))).durable_global_state();
+            },
         }
     }
 
@@ -132,12 +163,12 @@ impl VisitMut for Inserter<'_> {
         let private = self.private;
         let mut stmts = Vec::with_capacity(block.stmts.len());
         for stmt in std::mem::take(&mut block.stmts) {
-            let checks: Vec<TokenStream> = iterated(&stmt).into_iter().map(|e| self.check(e)).collect();
+            let checks: Vec<TokenStream> = iterated(&stmt).into_iter().map(|c| self.check(c)).collect();
             if !checks.is_empty() {
                 stmts.push(syn::parse_quote! {
                     if false {
                         #[allow(unused_imports)]
-                        use #private::{AnyOrder as _, HashOrder as _};
+                        use #private::{AnyOrder as _, AnyState as _, GlobalState as _, HashOrder as _};
                         #(#checks)*
                     }
                 });
@@ -173,8 +204,8 @@ impl VisitMut for Inserter<'_> {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
-/// Inserts the hash-order checks into `block` (see the module docs).
-pub(crate) fn check_order(block: &mut syn::Block, private: &TokenStream) {
+/// Inserts the typed checks into `block` (see the module docs).
+pub(crate) fn insert_checks(block: &mut syn::Block, private: &TokenStream) {
     Inserter { private }.visit_block_mut(block);
 }
 
@@ -188,7 +219,7 @@ mod tests {
             Ok(b) => b,
             Err(e) => return format!("parse: {e}"),
         };
-        check_order(&mut block, &quote!(p));
+        insert_checks(&mut block, &quote!(p));
         block.into_token_stream().to_string()
     }
 
@@ -228,6 +259,14 @@ mod tests {
         assert!(out.find("let m").unwrap_or(usize::MAX) < check, "{out}");
         let closure = rewrite(quote!(let f = |m: &Map| m.keys().count();));
         assert!(closure.contains("| { if false"), "{closure}");
+    }
+
+    #[test]
+    fn method_calls_on_statics_are_checked() {
+        let out = rewrite(quote!(let n = COUNTER.fetch_add(1, Ordering::SeqCst); CACHE.with(|c| c.get());));
+        assert_eq!(out.matches("GlobalCheck").count(), 2, "{out}");
+        assert_eq!(rewrite(quote!(let n = counter.load(o); let m = Self::X.len();)).matches("GlobalCheck").count(), 0);
+        assert_eq!(rewrite(quote!(let n = crate::LIMITS.get(0);)).matches("GlobalCheck").count(), 1);
     }
 
     #[test]
