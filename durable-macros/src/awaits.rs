@@ -2,7 +2,7 @@
 //! `DurableOperation` bound makes awaiting anything but a durable operation a compile error that
 //! points at the awaited expression.
 
-use crate::determinism::{is_builder_step, is_unchecked_call};
+use crate::determinism::{is_unchecked_call, step_body_arg};
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::spanned::Spanned;
@@ -18,10 +18,9 @@ impl VisitMut for Wrapper<'_> {
         if is_unchecked_call(expr) {
             return;
         }
-        if is_builder_step(expr) {
-            if let Expr::MethodCall(m) = expr {
-                self.visit_expr_mut(&mut m.receiver);
-            }
+        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), &mut *expr) {
+            self.visit_expr_mut(&mut m.receiver);
+            m.args.iter_mut().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr_mut(arg));
             return;
         }
         visit_mut::visit_expr_mut(self, expr);
@@ -76,5 +75,11 @@ mod tests {
         assert_eq!(out.matches("p :: durable").count(), 0, "{out}");
         let outer = rewrite(quote!(unchecked(io()).await;));
         assert_eq!(outer.matches("p :: durable").count(), 1, "{outer}");
+        let bodies = rewrite(quote!(
+            ctx.compensate(name().await, |_| async { io().await });
+            ctx.wait_for_callback(|id, _| async { send(id).await });
+            ctx.wait_for_condition(state().await, |s, _| async { poll(s).await });
+        ));
+        assert_eq!(bodies.matches("p :: durable").count(), 2, "{bodies}");
     }
 }

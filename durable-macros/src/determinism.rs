@@ -4,7 +4,8 @@
 //! results of durable operations. Each rule below names something that gives a different answer on
 //! replay, and says where it belongs instead. The visitor walks the body, closures and async blocks
 //! included, and skips what is reviewed or not workflow code: the arguments of `unchecked(..)`, the body
-//! passed to the builder `ctx.step(..)`, and nested items (functions, impls), which are not the body.
+//! passed to a builder that runs it as a step (`ctx.step`, `compensate`, the `wait_for_callback`
+//! submitter, the `wait_for_condition` check), and nested items (functions, impls), which are not the body.
 //!
 //! Matching is lexical, on path segments, so that look-alikes (a user's own `now()`, a field named
 //! `spawn`, `Vec`, `BTreeMap`) never match: a rule matches a suffix such as `Instant::now`, a prefix such
@@ -200,9 +201,18 @@ pub(crate) fn is_unchecked_call(expr: &Expr) -> bool {
     }
 }
 
-/// Whether `expr` is a builder step `receiver.step(body)`: its body is step code, not workflow code.
-pub(crate) fn is_builder_step(expr: &Expr) -> bool {
-    matches!(expr, Expr::MethodCall(m) if m.method == "step")
+/// Builder methods with an argument that runs as a step (checkpointed, run once, not replayed), and
+/// that argument's position: `ctx.step(body)`, `ctx.compensate(name, body)`,
+/// `ctx.wait_for_callback(submitter)`, `ctx.wait_for_condition(state, check)`.
+const STEP_BODY_ARGS: &[(&str, usize)] =
+    &[("step", 0), ("compensate", 1), ("wait_for_callback", 0), ("wait_for_condition", 1)];
+
+/// The position of the argument of `expr` that is step code rather than workflow code, when `expr`
+/// is one of the builder calls of [`STEP_BODY_ARGS`]. Its body may do I/O; the receiver and the other
+/// arguments are still workflow code.
+pub(crate) fn step_body_arg(expr: &Expr) -> Option<usize> {
+    let Expr::MethodCall(m) = expr else { return None };
+    STEP_BODY_ARGS.iter().find(|(name, _)| m.method == name).map(|(_, index)| *index)
 }
 
 struct Checker<'a> {
@@ -248,11 +258,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         if is_unchecked_call(expr) {
             return;
         }
-        if let Expr::MethodCall(m) = expr {
-            if is_builder_step(expr) {
-                self.visit_expr(&m.receiver);
-                return;
-            }
+        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), expr) {
+            self.visit_expr(&m.receiver);
+            m.args.iter().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr(arg));
+            return;
         }
         visit::visit_expr(self, expr);
     }
@@ -409,6 +418,9 @@ mod tests {
             let fs = files.fs();
             let data = unchecked(std::time::Instant::now()).into_inner();
             let step = ctx.step(|_| async { let _ = std::time::SystemTime::now(); Ok(()) }).await;
+            ctx.compensate("undo", |_| async move { let _ = std::fs::read("x"); Ok(()) });
+            let id = ctx.wait_for_callback(|id, _| async move { let _ = std::net::TcpStream::connect("x"); Ok(()) });
+            let done = ctx.wait_for_condition(0, |n, _| async move { let _ = std::env::var("X"); Ok(n) });
             fn helper() -> u64 { fastrand::u64(..) }
             static GREETING: &str = "hello";
             let e = env!("CARGO_PKG_NAME");

@@ -13,9 +13,10 @@
 //!   `LazyLock` and `thread_local!` keys are errors, because a warm Lambda process keeps them between
 //!   invocations and replay does not restore them.
 //!
-//! Anything inside `unchecked(..)` and the body of a builder `ctx.step(..)` is skipped.
+//! Anything inside `unchecked(..)` and the step bodies of builder calls (`ctx.step(..)`, see
+//! `determinism::step_body_arg`) is skipped.
 
-use crate::determinism::{is_builder_step, is_unchecked_call};
+use crate::determinism::{is_unchecked_call, step_body_arg};
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::spanned::Spanned;
@@ -86,11 +87,12 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
         if is_unchecked_call(expr) {
             return;
         }
+        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), expr) {
+            self.visit_expr(&m.receiver);
+            m.args.iter().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr(arg));
+            return;
+        }
         if let Expr::MethodCall(m) = expr {
-            if is_builder_step(expr) {
-                self.visit_expr(&m.receiver);
-                return;
-            }
             if is_iterating_call(expr) {
                 self.found.push((Check::Order, strip(&m.receiver)));
             }
@@ -182,10 +184,9 @@ impl VisitMut for Inserter<'_> {
         if is_unchecked_call(expr) {
             return;
         }
-        if is_builder_step(expr) {
-            if let Expr::MethodCall(m) = expr {
-                self.visit_expr_mut(&mut m.receiver);
-            }
+        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), &mut *expr) {
+            self.visit_expr_mut(&mut m.receiver);
+            m.args.iter_mut().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr_mut(arg));
             return;
         }
         visit_mut::visit_expr_mut(self, expr);
