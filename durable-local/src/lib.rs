@@ -18,6 +18,7 @@
 //!   [`lambda::service`](durable_runtime::lambda::service), with an
 //!   [`AwsCheckpointClient`] whose `aws-sdk-lambda` client points at the service: every checkpoint and
 //!   state call goes over HTTP. Waits and retry delays take real time unless time skipping is on.
+//!   A run returns the in-process runner's [`TestResult`](durable_runtime::testing::TestResult).
 //!
 //! ```no_run
 //! use durable_local::LocalRunner;
@@ -49,7 +50,7 @@ mod routes;
 mod runner;
 mod store;
 
-pub use runner::{LocalResult, LocalRunner, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
+pub use runner::LocalRunner;
 pub use store::FileStore;
 
 use durable_runtime::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
@@ -98,9 +99,6 @@ pub enum LocalError {
         /// The execution.
         arn: String,
     },
-    /// [`LocalResult::output`] on an execution that did not succeed, or a result that does not
-    /// deserialize into the requested type.
-    Output(String),
 }
 
 impl LocalError {
@@ -119,7 +117,6 @@ impl fmt::Display for LocalError {
             Self::MaxInvocations { limit, arn } => {
                 write!(f, "execution `{arn}` still running after {limit} invocations")
             }
-            Self::Output(e) => f.write_str(e),
         }
     }
 }

@@ -3,12 +3,13 @@
 //! the service, and re-invoking it the way the service does.
 
 use super::{LocalError, LocalService};
-use durable_runtime::checkpoint::memory::{ExecutionStatus, InvocationRecord, MemoryError, MemoryService};
+use durable_runtime::checkpoint::memory::{InvocationRecord, MemoryError};
 use durable_runtime::checkpoint::CheckpointClient;
 use durable_runtime::invocation::{Handler, Options};
 use durable_runtime::lambda::{self, DurableService, LambdaContext, LambdaEvent};
-use durable_runtime::protocol::history::HistoryEvent;
-use durable_runtime::protocol::{ErrorObject, InvocationOutput, Operation};
+use durable_runtime::protocol::ids::uuid_v4;
+use durable_runtime::protocol::{ErrorObject, InvocationOutput};
+use durable_runtime::testing::{TestResult, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -17,12 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use tower::Service;
-
-/// Default bound on the invocations of one run.
-pub const DEFAULT_MAX_INVOCATIONS: usize = 100;
-
-/// Default function name in the execution ARN.
-pub const DEFAULT_FUNCTION_NAME: &str = "local-function";
 
 /// Called with each invocation's record as soon as it completes.
 type InvocationHook = Arc<dyn Fn(&InvocationRecord) + Send + Sync>;
@@ -115,7 +110,7 @@ where
     /// The runtime options every invocation uses.
     #[must_use]
     pub fn options(mut self, options: Options) -> Self {
-        self.function = self.function.with_options(options);
+        self.function = self.function.options(options);
         self
     }
 
@@ -139,8 +134,9 @@ where
     }
 
     /// Starts an execution with `input` (serialized to JSON) and runs it until it finishes, or
-    /// suspends with nothing that time can wake.
-    pub async fn run<T: Serialize>(&self, input: T) -> Result<LocalResult, LocalError> {
+    /// suspends with nothing that time can wake. The result is the in-process runner's
+    /// [`TestResult`].
+    pub async fn run<T: Serialize>(&self, input: T) -> Result<TestResult, LocalError> {
         let arn = self.start(input).await?;
         self.resume(&arn).await
     }
@@ -156,11 +152,11 @@ where
 
     /// Runs the execution `arn` (started by [`Self::start`], or found in the store) until it
     /// finishes or suspends with nothing that time can wake.
-    pub async fn resume(&self, arn: &str) -> Result<LocalResult, LocalError> {
+    pub async fn resume(&self, arn: &str) -> Result<TestResult, LocalError> {
         let server = self.server().await?;
         let service = server.service();
         let client: Arc<dyn CheckpointClient> = Arc::new(server.checkpoint_client());
-        let mut function = self.function.clone().with_client(client);
+        let mut function = self.function.clone().client(client);
         let mut invocations = 0;
         loop {
             let status = service
@@ -190,7 +186,7 @@ where
             }
             server.persist(arn)?;
         }
-        Ok(LocalResult::collect(service, arn))
+        Ok(TestResult::collect(service, arn))
     }
 
     /// The ARNs of the executions the service holds (those of the store included), sorted.
@@ -211,7 +207,7 @@ where
         server.persist(arn)?;
         let event = serde_json::to_value(&envelope).map_err(|e| LocalError::Input(e.to_string()))?;
         let mut context = LambdaContext::default();
-        context.request_id = durable_runtime::checkpoint::memory::ExecutionSnapshot::fresh_request_id();
+        context.request_id = uuid_v4();
         let outcome = match function.call(LambdaEvent::new(event, context)).await {
             Ok(value) => serde_json::from_value::<InvocationOutput>(value).map_err(|e| ErrorObject {
                 error_type: Some("Durable.InvalidOutput".to_owned()),
@@ -234,89 +230,5 @@ where
             hook(record);
         }
         Ok(())
-    }
-}
-
-/// The state of an execution after a [`LocalRunner`] run.
-#[derive(Debug, Clone)]
-pub struct LocalResult {
-    arn: String,
-    status: ExecutionStatus,
-    result: Option<String>,
-    error: Option<ErrorObject>,
-    operations: Vec<Operation>,
-    invocations: Vec<InvocationRecord>,
-    history: Vec<HistoryEvent>,
-}
-
-impl LocalResult {
-    fn collect(service: &MemoryService, arn: &str) -> Self {
-        Self {
-            arn: arn.to_owned(),
-            status: service.execution_status(arn).unwrap_or(ExecutionStatus::Running),
-            result: service.execution_result(arn),
-            error: service.execution_error(arn),
-            operations: service.operations(arn),
-            invocations: service.invocations(arn),
-            history: service.history(arn),
-        }
-    }
-
-    /// The execution's ARN.
-    pub fn execution_arn(&self) -> &str {
-        &self.arn
-    }
-
-    /// SUCCEEDED, FAILED, …, or RUNNING when the run stopped at a callback nobody answered.
-    pub fn status(&self) -> ExecutionStatus {
-        self.status
-    }
-
-    /// The result of a SUCCEEDED execution, deserialized.
-    pub fn output<T: DeserializeOwned>(&self) -> Result<T, LocalError> {
-        match (&self.status, &self.result) {
-            (ExecutionStatus::Succeeded, Some(text)) => serde_json::from_str(text)
-                .map_err(|e| LocalError::Output(format!("the result does not deserialize: {e}"))),
-            (ExecutionStatus::Succeeded, None) => serde_json::from_str("null")
-                .map_err(|e| LocalError::Output(format!("the execution has no result: {e}"))),
-            (status, _) => Err(LocalError::Output(format!(
-                "the execution did not succeed: {status:?}{}",
-                self.error
-                    .as_ref()
-                    .and_then(|e| e.error_message.as_deref())
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            ))),
-        }
-    }
-
-    /// The result text of a SUCCEEDED execution.
-    pub fn raw_output(&self) -> Option<&str> {
-        self.result.as_deref()
-    }
-
-    /// The error of an execution that did not succeed.
-    pub fn error(&self) -> Option<&ErrorObject> {
-        self.error.as_ref()
-    }
-
-    /// Every operation, in creation order, the EXECUTION operation first.
-    pub fn operations(&self) -> &[Operation] {
-        &self.operations
-    }
-
-    /// The first operation named `name`.
-    pub fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name.as_deref() == Some(name))
-    }
-
-    /// Every invocation, in order (including those of earlier runs of the same execution).
-    pub fn invocations(&self) -> &[InvocationRecord] {
-        &self.invocations
-    }
-
-    /// The execution history, as the service records it.
-    pub fn history(&self) -> &[HistoryEvent] {
-        &self.history
     }
 }

@@ -6,8 +6,9 @@
 use durable_local::{LocalRunner, LocalService};
 use durable_runtime::checkpoint::aws::aws_sdk_lambda;
 use durable_runtime::checkpoint::{CheckpointClient, ErrorClass};
-use durable_runtime::protocol::CheckpointRequest;
-use durable_runtime::testing::{ExecutionStatus, MemoryService, TestRunner};
+use durable_runtime::protocol::ids::uuid_v4;
+use durable_runtime::protocol::{CheckpointRequest, Operation, OperationType};
+use durable_runtime::testing::{ExecutionStatus, MemoryService, TestRunner, DEFAULT_FUNCTION_NAME};
 use durable_runtime::{DurableContext, Error};
 use serde_json::Value;
 use std::future::Future;
@@ -25,13 +26,9 @@ async fn bounded<T>(f: impl Future<Output = T>) -> T {
 
 /// A fresh store directory under the system temp dir.
 fn store_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("durable-local-{test}-{}-{:x}", std::process::id(), fastrand_u64()));
+    let dir = std::env::temp_dir().join(format!("durable-local-{test}-{}", uuid_v4()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn fastrand_u64() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 /// A step, a 30 s wait and a child context with a step; counts the runs of the first step.
@@ -101,6 +98,15 @@ async fn a_workflow_runs_to_succeeded_over_http_with_the_test_runners_history() 
         }
         assert_eq!(ours, theirs);
 
+        // Both runners return the same result type: operations without the EXECUTION one, and
+        // execution ARNs with the same default function name.
+        let kinds = |ops: &[Operation]| ops.iter().map(|o| (o.op_type.clone(), o.name.clone())).collect::<Vec<_>>();
+        assert_eq!(kinds(result.operations()), kinds(expected.operations()));
+        assert!(result.operations().iter().all(|op| op.op_type != OperationType::Execution));
+        for arn in [result.execution_arn(), expected.execution_arn()] {
+            assert!(arn.contains(&format!(":function:{DEFAULT_FUNCTION_NAME}:")), "{arn}");
+        }
+
         // The read routes answer aws-sdk-lambda as the service does (timestamps in epoch seconds).
         let server = runner.server().await.unwrap();
         let client = server.lambda_client();
@@ -108,7 +114,7 @@ async fn a_workflow_runs_to_succeeded_over_http_with_the_test_runners_history() 
         let execution = client.get_durable_execution().durable_execution_arn(arn).send().await.unwrap();
         assert_eq!(execution.status().as_str(), "SUCCEEDED");
         assert_eq!(execution.result(), Some("\"Hello, Ada/inner\""));
-        let started = result.operations()[0].start_timestamp.unwrap();
+        let started = result.execution_operation().unwrap().start_timestamp.unwrap();
         assert_eq!(execution.start_timestamp().secs(), started.as_millis() / 1000);
         let history = client.get_durable_execution_history().durable_execution_arn(arn).send().await.unwrap();
         let types: Vec<&str> = history.events().iter().filter_map(|e| e.event_type().map(|t| t.as_str())).collect();
@@ -216,11 +222,7 @@ async fn callbacks_are_answered_through_the_http_routes() {
         let runner = LocalRunner::new(approval).skip_time(true);
         let waiting = runner.run(Value::Null).await.unwrap();
         assert_eq!(waiting.status(), ExecutionStatus::Running);
-        let id = waiting
-            .operation("approval")
-            .and_then(|op| op.callback_details.as_ref())
-            .and_then(|d| d.callback_id.clone())
-            .unwrap();
+        let id = waiting.callback_id("approval").unwrap().to_owned();
 
         let client = runner.server().await.unwrap().lambda_client();
         client.send_durable_execution_callback_heartbeat().callback_id(&id).send().await.unwrap();
@@ -247,7 +249,7 @@ async fn callbacks_are_answered_through_the_http_routes() {
 
         // Failure through the `fail` route.
         let failing = runner.run(Value::Null).await.unwrap();
-        let id = failing.operation("approval").unwrap().callback_details.as_ref().unwrap().callback_id.clone().unwrap();
+        let id = failing.callback_id("approval").unwrap().to_owned();
         let error =
             aws_sdk_lambda::types::ErrorObject::builder().error_type("Rejected").error_message("not today").build();
         client.send_durable_execution_callback_failure().callback_id(&id).error(error).send().await.unwrap();

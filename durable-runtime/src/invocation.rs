@@ -5,6 +5,7 @@ use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError};
 use crate::context::DurableContext;
 use crate::engine::Execution;
 use crate::error::{DurableError, Error, ErrorKind};
+use crate::protocol::ids::uuid_v4;
 use crate::protocol::limits::MAX_INLINE_RESULT_BYTES;
 use crate::protocol::{
     CheckpointRequest, ErrorObject, ExecutionState, InvocationInput, InvocationOutput, Operation, OperationAction,
@@ -181,7 +182,7 @@ fn invocation_start_info(
 ) -> crate::plugin::InvocationStartInfo {
     crate::plugin::InvocationStartInfo {
         execution_arn: arn.to_owned(),
-        request_id: request_id.unwrap_or_else(client_token),
+        request_id: request_id.unwrap_or_else(uuid_v4),
         is_first_invocation: operations.iter().all(|op| op.op_type == OperationType::Execution),
         operations_count: operations.len(),
         updated_operations: crate::plugin::externally_updated(operations),
@@ -345,11 +346,9 @@ impl Pump {
                 }
             }
             let Some((batch, token)) = exec.next_request() else { return completed };
-            let request = CheckpointRequest {
-                checkpoint_token: token,
-                client_token: Some(client_token()),
-                updates: batch.updates,
-            };
+            // The idempotency token is minted once per request; every transport retry reuses it.
+            let request =
+                CheckpointRequest { checkpoint_token: token, client_token: Some(uuid_v4()), updates: batch.updates };
             self.in_flight = Some((batch.end_seq, send(exec.client.clone(), exec.arn.clone(), request)));
         }
     }
@@ -370,19 +369,4 @@ fn send(client: Arc<dyn CheckpointClient>, arn: String, request: CheckpointReque
         }
         Ok((token, operations))
     })
-}
-
-/// A fresh idempotency token in UUID v4 form, minted once per request and reused by every transport
-/// retry of that request.
-fn client_token() -> String {
-    let hi = fastrand::u64(..);
-    let lo = fastrand::u64(..);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0x0fff,
-        0x8000 | (lo >> 48) & 0x3fff,
-        lo & 0xffff_ffff_ffff
-    )
 }

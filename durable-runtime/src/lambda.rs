@@ -61,21 +61,16 @@ impl<H, I, O> DurableService<H, I, O> {
     /// Uses `client` for every invocation instead of the AWS client built from the environment, for
     /// example the in-memory service in tests.
     #[must_use]
-    pub fn with_client(mut self, client: Arc<dyn CheckpointClient>) -> Self {
+    pub fn client(mut self, client: Arc<dyn CheckpointClient>) -> Self {
         self.client = Some(client);
         self
     }
 
     /// Replaces the runtime options.
     #[must_use]
-    pub fn with_options(mut self, options: Options) -> Self {
+    pub fn options(mut self, options: Options) -> Self {
         self.options = Arc::new(options);
         self
-    }
-
-    /// The options every invocation runs with.
-    pub fn options(&self) -> &Options {
-        &self.options
     }
 }
 
@@ -143,7 +138,8 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The service [`run`] registers, with default options and the AWS client from the environment.
+/// The service [`run`] registers, with default options and the AWS client from the environment;
+/// set others with [`DurableService::options`] and [`DurableService::client`].
 ///
 /// Drive one invocation with `service.call(LambdaEvent::new(envelope, LambdaContext::default()))`
 /// (`tower::Service` in scope, e.g. through `lambda_runtime::Service`).
@@ -153,22 +149,12 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    service_with_options(handler, Options::default(), None)
-}
-
-/// The service with explicit options and, optionally, a checkpoint client to use instead of the AWS
-/// client from the environment.
-pub fn service_with_options<H, I, O>(
-    handler: H,
-    options: Options,
-    client: Option<Arc<dyn CheckpointClient>>,
-) -> DurableService<H, I, O>
-where
-    H: Handler<I, O>,
-    I: DeserializeOwned + Send + 'static,
-    O: Serialize + Send + 'static,
-{
-    DurableService { handler: Arc::new(handler), options: Arc::new(options), client, _types: PhantomData }
+    DurableService {
+        handler: Arc::new(handler),
+        options: Arc::new(Options::default()),
+        client: None,
+        _types: PhantomData,
+    }
 }
 
 /// Runs `handler` as the Lambda function of this process, until the runtime stops.
@@ -188,7 +174,7 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    lambda_runtime::run(service_with_options(handler, options, None)).await
+    lambda_runtime::run(service(handler).options(options)).await
 }
 
 /// [`run`] on a Tokio runtime of its own, for a `main` without `#[tokio::main]` (and without a direct
@@ -296,7 +282,7 @@ mod tests {
     #[tokio::test]
     async fn a_successful_handler_answers_succeeded() {
         let client = Arc::new(FakeService::default());
-        let mut svc = service(echo).with_client(client.clone());
+        let mut svc = service(echo).client(client.clone());
         let out = svc.ready().await.unwrap().call(event(envelope(r#"{"orderId":"42"}"#, ""))).await.unwrap();
         assert_eq!(out, json!({ "Status": "SUCCEEDED", "Result": r#"{"echo":{"orderId":"42"}}"# }));
     }
@@ -304,7 +290,7 @@ mod tests {
     #[tokio::test]
     async fn a_failing_handler_answers_failed_not_an_invocation_error() {
         let client: Arc<dyn CheckpointClient> = Arc::new(FakeService::default());
-        let mut svc = service_with_options(declined, Options::default(), Some(client));
+        let mut svc = service(declined).client(client);
         let out = svc.call(event(envelope("{}", ""))).await.unwrap();
         assert_eq!(out["Status"], "FAILED");
         assert_eq!(out["Error"]["ErrorType"], "PaymentDeclined");
@@ -313,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_envelope_is_an_invocation_error() {
-        let mut svc = service(echo).with_client(Arc::new(FakeService::default()));
+        let mut svc = service(echo).client(Arc::new(FakeService::default()));
         let err = svc.call(event(json!({ "orderId": "42" }))).await.unwrap_err();
         assert!(matches!(err, InvocationError::Envelope(_)), "{err}");
         let diagnostic = lambda_runtime::Diagnostic::from(err);
@@ -323,7 +309,7 @@ mod tests {
     #[tokio::test]
     async fn a_retryable_service_failure_is_an_invocation_error() {
         // A second page of state must be fetched; the fake service answers 503.
-        let mut svc = service(echo).with_client(Arc::new(FakeService::default()));
+        let mut svc = service(echo).client(Arc::new(FakeService::default()));
         let err = svc.call(event(envelope("{}", "page-2"))).await.unwrap_err();
         match &err {
             InvocationError::Checkpoint(e) => assert_eq!(e.class(), ErrorClass::Retryable),
@@ -343,7 +329,7 @@ mod tests {
         }
         let seen = Arc::new(Seen(Mutex::new(Vec::new())));
         let client: Arc<dyn CheckpointClient> = Arc::new(FakeService { requests: Mutex::new(Vec::new()) });
-        let mut svc = service_with_options(echo, Options::default().plugin(seen.clone()), Some(client));
+        let mut svc = service(echo).options(Options::default().plugin(seen.clone())).client(client);
         let mut context = LambdaContext::default();
         context.request_id = "req-42".to_owned();
         let out = svc.call(LambdaEvent::new(envelope("{}", ""), context)).await.unwrap();

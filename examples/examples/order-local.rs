@@ -67,7 +67,7 @@ async fn run_locally(order: Order, store: &str, real_time: bool) -> Result<(), d
     println!("status: {:?} after {} invocations", result.status(), result.invocations().len());
     match result.output::<Receipt>() {
         Ok(receipt) => println!("result: {}", serde_json::to_string(&receipt)?),
-        Err(_) => println!("error: {:?}", result.error()),
+        Err(error) => println!("error: {error}"),
     }
     Ok(())
 }

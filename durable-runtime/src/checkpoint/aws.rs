@@ -12,6 +12,7 @@
 //! requests that cannot even be built are fatal.
 
 use super::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
+use crate::protocol::ids::uuid_v4;
 use crate::protocol::{
     self, CheckpointRequest, CheckpointResponse, ExecutionState, OperationStatus, OperationSubType, OperationType,
     Timestamp,
@@ -80,7 +81,7 @@ impl CheckpointClient for AwsCheckpointClient {
                 .checkpoint_durable_execution()
                 .durable_execution_arn(execution_arn)
                 .checkpoint_token(checkpoint_token)
-                .client_token(client_token.unwrap_or_else(new_client_token))
+                .client_token(client_token.unwrap_or_else(uuid_v4))
                 .set_updates(Some(updates))
                 .send()
                 .await
@@ -117,16 +118,6 @@ impl CheckpointClient for AwsCheckpointClient {
             })
         })
     }
-}
-
-/// A fresh idempotency token in UUID (version 4) form.
-fn new_client_token() -> String {
-    let mut bytes = [0u8; 16];
-    fastrand::fill(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// Maps a failed SDK call to a classified [`CheckpointError`].
@@ -326,17 +317,6 @@ mod tests {
     use crate::protocol::{
         CallbackOptions, ChainedInvokeOptions, ContextOptions, ErrorObject, OperationAction, StepOptions, WaitOptions,
     };
-
-    #[test]
-    fn client_tokens_are_fresh_uuids() {
-        let a = new_client_token();
-        let b = new_client_token();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
-        let groups: Vec<usize> = a.split('-').map(str::len).collect();
-        assert_eq!(groups, [8, 4, 4, 4, 12]);
-        assert_eq!(&a[14..15], "4");
-    }
 
     #[test]
     fn every_update_member_is_converted() {

@@ -9,6 +9,7 @@
 mod enums;
 #[cfg(feature = "testing")]
 pub mod history;
+pub mod ids;
 pub mod limits;
 mod timestamp;
 

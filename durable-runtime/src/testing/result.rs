@@ -7,6 +7,10 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 
 /// The outcome of a run: final status, output or error, operations, invocations and history.
+///
+/// Both runners return it: [`TestRunner`](super::TestRunner) in process, and the local service's
+/// runner over HTTP (`durable_local::LocalRunner`). [`Self::operations`] leaves out the EXECUTION
+/// operation, which [`Self::execution_operation`] returns.
 #[derive(Debug, Clone)]
 pub struct TestResult {
     arn: String,
@@ -34,7 +38,9 @@ impl TestResult {
         self
     }
 
-    pub(super) fn collect(service: &MemoryService, arn: &str) -> Self {
+    /// The state of the execution `arn` on `service` now (status RUNNING and nothing else for an
+    /// unknown execution), for runners that drive executions themselves.
+    pub fn collect(service: &MemoryService, arn: &str) -> Self {
         let (execution, operations): (Vec<_>, Vec<_>) =
             service.operations(arn).into_iter().partition(|op| op.op_type == OperationType::Execution);
         Self {

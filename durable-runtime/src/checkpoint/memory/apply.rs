@@ -1,9 +1,10 @@
 //! Applying one validated update: the service-side bookkeeping of protocol §3.4 and the history event
 //! of conformance §2 ("How checkpoint actions appear in history").
 
+use super::executions::{execution_arn, function_name_of, EXECUTED_VERSION};
 use super::state::{after, Execution};
-use super::{execution_arn, function_name_of, uuid, EXECUTED_VERSION};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus, RetryDetails};
+use crate::protocol::ids::{random_hex, uuid_v4};
 use crate::protocol::{
     CallbackDetails, ContextDetails, Operation, OperationAction, OperationStatus, OperationType, OperationUpdate,
     StepDetails, Timestamp, WaitDetails,
@@ -229,7 +230,7 @@ impl Execution {
 
     fn apply_callback(&mut self, update: &OperationUpdate, now: Timestamp) -> String {
         let i = self.entry_for(update, now);
-        let callback_id = format!("cb-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let callback_id = format!("cb-{}", random_hex(16));
         let timeout = update.callback_options.and_then(|o| o.timeout_seconds).filter(|s| *s > 0);
         let heartbeat = update.callback_options.and_then(|o| o.heartbeat_timeout_seconds).filter(|s| *s > 0);
         if let Some(entry) = self.ops.get_mut(i) {
@@ -260,7 +261,7 @@ impl Execution {
         }
         let options = update.chained_invoke_options.clone().unwrap_or_default();
         let function_name = function_name_of(&options.function_name);
-        let (name, execution_id) = (uuid(), uuid());
+        let (name, execution_id) = (uuid_v4(), uuid_v4());
         let arn = execution_arn(&function_name, &name, &execution_id);
         let target = TargetExecution {
             requested: options.function_name.clone(),

@@ -57,11 +57,6 @@ impl ExecutionSnapshot {
         self.execution.current.is_some()
     }
 
-    /// A fresh Lambda-style request id (UUID form), for runners that invoke functions themselves.
-    pub fn fresh_request_id() -> String {
-        super::uuid()
-    }
-
     /// True when the snapshot's format version is one this build reads.
     pub fn is_supported(&self) -> bool {
         self.version == SNAPSHOT_VERSION

@@ -3,6 +3,7 @@
 
 use super::InvocationRecord;
 use crate::protocol::history::{EventDetails, EventError, EventType, ExecutionStatus, HistoryEvent};
+use crate::protocol::ids::random_hex;
 use crate::protocol::{ErrorObject, Operation, OperationStatus, OperationType, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
@@ -143,7 +144,7 @@ impl Execution {
     /// Issues a fresh token; every earlier one becomes stale.
     pub(super) fn rotate_token(&mut self) -> String {
         self.token_seq += 1;
-        let token = format!("{}:{}:{:016x}", self.execution_id, self.token_seq, fastrand::u64(..));
+        let token = format!("{}:{}:{}", self.execution_id, self.token_seq, random_hex(8));
         self.token = Some(token.clone());
         self.last_response = None;
         token

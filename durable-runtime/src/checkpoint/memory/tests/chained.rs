@@ -1,10 +1,10 @@
 //! Unit tests of chained invokes in the in-memory service: the target execution a START creates, and
 //! how the target's outcome completes the caller's operation.
 
-use super::*;
+use crate::checkpoint::memory::{function_name_of, ExecutionStatus, MemoryService};
 use crate::protocol::{
-    ChainedInvokeOptions, CheckpointRequest, InvocationOutput, OperationAction, OperationStatus, OperationSubType,
-    OperationType,
+    ChainedInvokeOptions, CheckpointRequest, ErrorObject, InvocationOutput, OperationAction, OperationStatus,
+    OperationSubType, OperationType, OperationUpdate,
 };
 use serde_json::Value;
 

@@ -1,0 +1,196 @@
+//! The checkpoint API a function calls: `CheckpointDurableExecution` (tokens, idempotent retries,
+//! whole-batch validation, atomic application, deltas, injected failures and crashes) and
+//! `GetDurableExecutionState` (pages), as the [`CheckpointClient`] trait and synchronously.
+
+use super::executions::register;
+use super::validate::validate;
+use super::{CrashPoint, MemoryService};
+use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
+use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn invalid_parameter(message: impl Into<String>) -> CheckpointError {
+    let message = message.into();
+    CheckpointError::classify(Some(400), Some("InvalidParameterValueException"), &message)
+}
+
+fn stale_token() -> CheckpointError {
+    invalid_parameter("Invalid Checkpoint Token: the token was already used, rotated, or never issued")
+}
+
+fn not_found(arn: &str) -> CheckpointError {
+    CheckpointError::classify(
+        Some(404),
+        Some("ResourceNotFoundException"),
+        &format!("Durable execution not found: {arn}"),
+    )
+}
+
+fn crash_error() -> CheckpointError {
+    CheckpointError::new(
+        ErrorClass::Retryable,
+        None,
+        None,
+        "the function process exited while this checkpoint was in flight (injected crash)",
+    )
+}
+
+pub(super) fn page_marker(seq: u64, offset: usize) -> String {
+    format!("{seq}:{offset}")
+}
+
+impl MemoryService {
+    /// `CheckpointDurableExecution`, synchronously (the trait method adds the latency).
+    pub(super) fn checkpoint_now(
+        &self,
+        arn: &str,
+        request: CheckpointRequest,
+    ) -> Result<CheckpointResponse, CheckpointError> {
+        let crash = {
+            let mut inner = self.lock();
+            let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+            exec.requests.push(request.clone());
+            if let Some((n, error)) = inner.fail_next.as_mut() {
+                let error = error.clone();
+                *n -= 1;
+                if *n == 0 {
+                    inner.fail_next = None;
+                }
+                return Err(error);
+            }
+            inner.crash.clone()
+        };
+        // The predicate is user code: run it without holding the lock.
+        let crash_at = crash.as_ref().and_then(|(point, predicate)| {
+            request.updates.iter().position(|u| predicate(u)).map(|i| (*point, i, predicate.clone()))
+        });
+        let mut inner = self.lock();
+        let now = inner.now();
+        let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+        if let (Some(ct), Some((last_ct, last_token, response))) = (&request.client_token, &exec.last_response) {
+            if ct == last_ct && request.checkpoint_token == *last_token {
+                return Ok(response.clone());
+            }
+        }
+        if exec.token.as_deref() != Some(request.checkpoint_token.as_str()) {
+            return Err(stale_token());
+        }
+        validate(exec, &request.updates).map_err(invalid_parameter)?;
+        let mut started = Vec::new();
+        if let Some((point, i, predicate)) = crash_at {
+            let armed = inner.crash.as_ref().is_some_and(|(_, p)| Arc::ptr_eq(p, &predicate));
+            if armed {
+                inner.crash = None;
+                let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+                let applied = if point == CrashPoint::AfterApply { i + 1 } else { i };
+                for update in request.updates.iter().take(applied) {
+                    started.push((exec.apply(update, now), update.id.clone()));
+                }
+                exec.crashed = true;
+                if exec.token.is_some() {
+                    exec.rotate_token();
+                }
+                register(&mut inner, arn, started, now);
+                return Err(crash_error());
+            }
+        }
+        let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+        for update in &request.updates {
+            started.push((exec.apply(update, now), update.id.clone()));
+        }
+        let token = exec.token.is_some().then(|| exec.rotate_token());
+        let response = CheckpointResponse {
+            checkpoint_token: token.clone(),
+            new_execution_state: Some(ExecutionState { operations: exec.take_delta(), next_marker: None }),
+        };
+        if let (Some(ct), Some(_)) = (&request.client_token, &token) {
+            exec.last_response = Some((ct.clone(), request.checkpoint_token.clone(), response.clone()));
+        }
+        register(&mut inner, arn, started, now);
+        Ok(response)
+    }
+
+    /// `GetDurableExecutionState`, synchronously.
+    pub(super) fn get_state_now(
+        &self,
+        arn: &str,
+        token: &str,
+        marker: Option<&str>,
+    ) -> Result<ExecutionState, CheckpointError> {
+        self.get_state_page(arn, token, marker, None)
+    }
+
+    /// `GetDurableExecutionState` with the caller's `MaxItems`: one page of at most `max_items`
+    /// operations (and at most the configured page size), starting at `marker`. Does not consume the
+    /// token.
+    pub fn get_state_page(
+        &self,
+        arn: &str,
+        token: &str,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<ExecutionState, CheckpointError> {
+        let inner = self.lock();
+        let page_size = match (inner.page_size, max_items) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let exec = inner.executions.get(arn).ok_or_else(|| not_found(arn))?;
+        if exec.token.as_deref() != Some(token) {
+            return Err(stale_token());
+        }
+        let offset = match marker.filter(|m| !m.is_empty()) {
+            None => 0,
+            Some(m) => {
+                let parsed = m.split_once(':').and_then(|(seq, offset)| {
+                    let seq = seq.parse::<u64>().ok()?;
+                    let offset = offset.parse::<usize>().ok()?;
+                    (seq == exec.token_seq).then_some(offset)
+                });
+                parsed.ok_or_else(|| invalid_parameter(format!("Invalid marker: {m}")))?
+            }
+        };
+        let (operations, next) = exec.page(offset, page_size);
+        Ok(ExecutionState { operations, next_marker: next.map(|o| page_marker(exec.token_seq, o)) })
+    }
+
+    fn latency(&self) -> Duration {
+        self.lock().latency
+    }
+}
+
+impl CheckpointClient for MemoryService {
+    fn checkpoint(
+        &self,
+        execution_arn: &str,
+        request: CheckpointRequest,
+    ) -> BoxFuture<Result<CheckpointResponse, CheckpointError>> {
+        let service = self.clone();
+        let arn = execution_arn.to_owned();
+        Box::pin(async move {
+            let latency = service.latency();
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            service.checkpoint_now(&arn, request)
+        })
+    }
+
+    fn get_state(
+        &self,
+        execution_arn: &str,
+        checkpoint_token: &str,
+        marker: Option<&str>,
+    ) -> BoxFuture<Result<ExecutionState, CheckpointError>> {
+        let service = self.clone();
+        let (arn, token, marker) = (execution_arn.to_owned(), checkpoint_token.to_owned(), marker.map(str::to_owned));
+        Box::pin(async move {
+            let latency = service.latency();
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            service.get_state_now(&arn, &token, marker.as_deref())
+        })
+    }
+}
