@@ -23,12 +23,56 @@ pub enum Jitter {
 }
 
 impl Jitter {
-    pub(crate) fn apply(self, delay: Duration) -> Duration {
+    fn apply(self, delay: Duration) -> Duration {
         match self {
             Self::None => delay,
             Self::Full => delay.mul_f64(fastrand::f64()),
             Self::Half => delay / 2 + (delay / 2).mul_f64(fastrand::f64()),
         }
+    }
+
+    /// The delay to ask the service for: `delay` randomized, then rounded up to whole seconds, at
+    /// least one (`NextAttemptDelaySeconds ≥ 1`).
+    pub(crate) fn delay(self, delay: Duration) -> Duration {
+        let delay = self.apply(delay);
+        let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        Duration::from_secs(secs.max(1))
+    }
+}
+
+/// Exponential backoff: `initial × factor^(n-1)` after the n-th attempt, capped at `max`. The one
+/// delay schedule of retry strategies and of the wait strategies of `wait_for_condition`; with
+/// [`Jitter::delay`] it gives the delay asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Backoff {
+    pub(crate) initial: Duration,
+    pub(crate) max: Duration,
+    factor: f64,
+}
+
+impl Backoff {
+    pub(crate) fn new(initial: Duration, max: Duration, factor: f64) -> Self {
+        let mut backoff = Self { initial, max, factor: 1.0 };
+        backoff.set_factor(factor);
+        backoff
+    }
+
+    /// The growth factor: at least 1, and 1 when it is not finite.
+    pub(crate) fn set_factor(&mut self, factor: f64) {
+        self.factor = if factor.is_finite() { factor.max(1.0) } else { 1.0 };
+    }
+
+    /// The delay after the 1-based `attempt`, before jitter.
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        let secs = self.initial.as_secs_f64() * self.factor.powi(exp);
+        Duration::try_from_secs_f64(secs).unwrap_or(self.max).min(self.max)
+    }
+}
+
+impl fmt::Display for Backoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "initial={:?}, max={:?}, factor={}", self.initial, self.max, self.factor)
     }
 }
 
@@ -46,7 +90,7 @@ type Custom = Arc<dyn Fn(u32, &DurableError) -> RetryDecision + Send + Sync>;
 
 #[derive(Clone)]
 enum Shape {
-    Exponential { initial: Duration, max: Duration, factor: f64 },
+    Exponential(Backoff),
     Linear { initial: Duration, increment: Duration, max: Duration },
     Fixed { delay: Duration },
     None,
@@ -88,9 +132,7 @@ impl Default for RetryStrategy {
 impl fmt::Debug for RetryStrategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shape = match &self.shape {
-            Shape::Exponential { initial, max, factor } => {
-                format!("exponential(initial={initial:?}, max={max:?}, factor={factor})")
-            }
+            Shape::Exponential(backoff) => format!("exponential({backoff})"),
             Shape::Linear { initial, increment, max } => {
                 format!("linear(initial={initial:?}, increment={increment:?}, max={max:?})")
             }
@@ -111,7 +153,7 @@ impl RetryStrategy {
     /// Exponential backoff with the defaults: 6 attempts, 5 s initial delay, ×2, 60 s cap, full jitter.
     pub fn exponential() -> Self {
         Self {
-            shape: Shape::Exponential { initial: Duration::from_secs(5), max: Duration::from_secs(60), factor: 2.0 },
+            shape: Shape::Exponential(Backoff::new(Duration::from_secs(5), Duration::from_secs(60), 2.0)),
             max_attempts: 6,
             jitter: Jitter::Full,
             filter: None,
@@ -154,7 +196,7 @@ impl RetryStrategy {
     /// The first delay (exponential and linear shapes).
     pub fn initial_delay(mut self, delay: Duration) -> Self {
         match &mut self.shape {
-            Shape::Exponential { initial, .. } | Shape::Linear { initial, .. } => *initial = delay,
+            Shape::Exponential(Backoff { initial, .. }) | Shape::Linear { initial, .. } => *initial = delay,
             Shape::Fixed { delay: d } => *d = delay,
             Shape::None | Shape::Custom(_) => {}
         }
@@ -163,7 +205,7 @@ impl RetryStrategy {
 
     /// The largest delay (exponential and linear shapes).
     pub fn max_delay(mut self, delay: Duration) -> Self {
-        if let Shape::Exponential { max, .. } | Shape::Linear { max, .. } = &mut self.shape {
+        if let Shape::Exponential(Backoff { max, .. }) | Shape::Linear { max, .. } = &mut self.shape {
             *max = delay;
         }
         self
@@ -171,8 +213,8 @@ impl RetryStrategy {
 
     /// The growth factor of the exponential shape (at least 1).
     pub fn backoff_factor(mut self, factor: f64) -> Self {
-        if let Shape::Exponential { factor: f, .. } = &mut self.shape {
-            *f = if factor.is_finite() { factor.max(1.0) } else { 1.0 };
+        if let Shape::Exponential(backoff) = &mut self.shape {
+            backoff.set_factor(factor);
         }
         self
     }
@@ -210,11 +252,7 @@ impl RetryStrategy {
             }
         }
         let base = match &self.shape {
-            Shape::Exponential { initial, max, factor } => {
-                let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-                let secs = initial.as_secs_f64() * factor.powi(exp);
-                Duration::try_from_secs_f64(secs).unwrap_or(*max).min(*max)
-            }
+            Shape::Exponential(backoff) => backoff.delay(attempt),
             Shape::Linear { initial, increment, max } => {
                 initial.saturating_add(increment.saturating_mul(attempt.saturating_sub(1))).min(*max)
             }
@@ -225,14 +263,8 @@ impl RetryStrategy {
                 RetryDecision::Stop => return RetryDecision::Stop,
             },
         };
-        RetryDecision::RetryAfter(whole_seconds(self.jitter.apply(base)))
+        RetryDecision::RetryAfter(self.jitter.delay(base))
     }
-}
-
-/// Rounds up to whole seconds, at least one.
-pub(crate) fn whole_seconds(d: Duration) -> Duration {
-    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    Duration::from_secs(secs.max(1))
 }
 
 #[cfg(test)]
@@ -275,6 +307,17 @@ mod tests {
             .max_attempts(4)
             .jitter(Jitter::None);
         assert_eq!(delays(&s), vec![2, 6, 18]);
+    }
+
+    #[test]
+    fn backoff_is_capped_and_its_factor_kept_sane() {
+        let backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(10), 3.0);
+        let delays: Vec<u64> = (1..=4).map(|a| backoff.delay(a).as_secs()).collect();
+        assert_eq!(delays, vec![2, 6, 10, 10]);
+        assert_eq!(backoff.delay(u32::MAX), Duration::from_secs(10), "overflow is the cap");
+        let flat = Backoff::new(Duration::from_secs(2), Duration::from_secs(10), f64::NAN);
+        assert_eq!(flat.delay(5), Duration::from_secs(2), "a factor that is not finite is 1");
+        assert_eq!(Jitter::None.delay(Duration::from_millis(1)), Duration::from_secs(1));
     }
 
     #[test]

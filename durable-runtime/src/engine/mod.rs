@@ -84,8 +84,8 @@ struct Inner {
 
 /// What the recorded operation at a position looks like, for the nondeterminism check.
 pub(crate) struct Expected<'a> {
-    pub(crate) op_type: OperationType,
-    pub(crate) sub_type: OperationSubType,
+    pub(crate) op_type: &'a OperationType,
+    pub(crate) sub_type: &'a OperationSubType,
     pub(crate) name: Option<&'a str>,
 }
 
@@ -173,7 +173,7 @@ impl Execution {
                         "operation at position {} was recorded as {mismatch} but the code now runs {}; \
                          the workflow changed in a way that breaks replay",
                         op.positional,
-                        describe(&expected.op_type, Some(&expected.sub_type), expected.name),
+                        describe(expected.op_type, Some(expected.sub_type), expected.name),
                     ),
                 );
                 inner.set_fatal(error);
@@ -362,8 +362,8 @@ impl Inner {
 fn mismatch(record: &Operation, expected: &Expected<'_>) -> Option<String> {
     let record_name = record.name.as_deref().filter(|n| !n.is_empty());
     let expected_name = expected.name.filter(|n| !n.is_empty());
-    let sub_type_differs = record.sub_type.as_ref().is_some_and(|s| *s != expected.sub_type);
-    if record.op_type != expected.op_type || sub_type_differs || record_name != expected_name {
+    let sub_type_differs = record.sub_type.as_ref().is_some_and(|s| s != expected.sub_type);
+    if record.op_type != *expected.op_type || sub_type_differs || record_name != expected_name {
         Some(describe(&record.op_type, record.sub_type.as_ref(), record_name))
     } else {
         None

@@ -9,18 +9,15 @@
 //! `wait_for_callback` has the wire shape of the official SDKs: a CONTEXT with SubType
 //! `WaitForCallback`, holding the CALLBACK (child position 1) and the submitter STEP (position 2).
 
-use super::child::ChildContext;
-use super::label;
+use super::child::{self, ChildContext};
 use super::serdes::Serdes;
+use super::shell::{Kind, Plan, Replay, Shell};
+use super::{decode_or_json, recorded_failure, MaybeSerdes};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, Error, ErrorKind, CALLBACK_TIMEOUT_ERROR_TYPE};
 use crate::ops::step::StepContext;
-use crate::protocol::{
-    CallbackOptions, ErrorObject, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
-};
+use crate::protocol::{CallbackOptions, OperationAction, OperationStatus, OperationSubType, OperationType};
 use crate::retry::RetryStrategy;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -72,55 +69,56 @@ impl DurableContext {
     }
 }
 
-/// Whole seconds of a timeout, rounded up; zero and absent both mean "no timeout".
-fn timeout_seconds(timeout: Option<Duration>) -> u64 {
-    timeout.map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+/// How long a callback may stay unanswered, and go without a heartbeat.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timeouts {
+    answer: Option<Duration>,
+    heartbeat: Option<Duration>,
 }
 
-/// The `CallbackOptions` of a START, omitted when no timeout is set.
-fn callback_options(timeout: Option<Duration>, heartbeat: Option<Duration>) -> Option<CallbackOptions> {
-    let (timeout, heartbeat) = (timeout_seconds(timeout), timeout_seconds(heartbeat));
-    (timeout > 0 || heartbeat > 0).then_some(CallbackOptions {
-        timeout_seconds: (timeout > 0).then_some(timeout),
-        heartbeat_timeout_seconds: (heartbeat > 0).then_some(heartbeat),
-    })
+impl Timeouts {
+    /// The `CallbackOptions` of a START, omitted when no timeout is set.
+    fn options(self) -> Option<CallbackOptions> {
+        // Whole seconds, rounded up; zero and absent both mean "no timeout".
+        let seconds = |timeout: Option<Duration>| timeout.map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+        let (answer, heartbeat) = (seconds(self.answer), seconds(self.heartbeat));
+        (answer > 0 || heartbeat > 0).then_some(CallbackOptions {
+            timeout_seconds: (answer > 0).then_some(answer),
+            heartbeat_timeout_seconds: (heartbeat > 0).then_some(heartbeat),
+        })
+    }
 }
 
 /// A callback being configured. Created by [`DurableContext::create_callback`]; await it for the
 /// [`Callback`].
-#[must_use = "a callback is not created until the builder is awaited"]
+#[must_use = "a callback is not created until the builder is awaited: add `.await`"]
 pub struct CreateCallback<T> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
-    timeout: Option<Duration>,
-    heartbeat_timeout: Option<Duration>,
-    serdes: Option<Arc<dyn Serdes<T>>>,
-    result: PhantomData<fn() -> T>,
+    shell: Shell,
+    timeouts: Timeouts,
+    serdes: MaybeSerdes<T>,
 }
 
 impl<T> fmt::Debug for CreateCallback<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCallback")
-            .field("position", &self.op.positional)
-            .field("name", &self.name)
-            .field("timeout", &self.timeout)
-            .field("heartbeat_timeout", &self.heartbeat_timeout)
+        self.shell
+            .debug(f, "CreateCallback")
+            .field("timeout", &self.timeouts.answer)
+            .field("heartbeat_timeout", &self.timeouts.heartbeat)
             .finish()
     }
 }
 
+const CALLBACK: Kind = Kind {
+    op_type: OperationType::Callback,
+    sub_type: OperationSubType::Callback,
+    noun: "callback",
+    failure: ErrorKind::CallbackFailed,
+    unknown: "which a callback cannot have",
+};
+
 impl<T> CreateCallback<T> {
     fn new(ctx: &DurableContext) -> Self {
-        Self {
-            ctx: ctx.clone(),
-            op: ctx.next_id(),
-            name: None,
-            timeout: None,
-            heartbeat_timeout: None,
-            serdes: None,
-            result: PhantomData,
-        }
+        Self { shell: Shell::new(ctx, CALLBACK), timeouts: Timeouts::default(), serdes: None }
     }
 
     /// How the sender's answer is read (default: JSON). The answer is the raw text the external
@@ -135,7 +133,7 @@ impl<T> CreateCallback<T> {
 
     /// The callback's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
@@ -143,7 +141,7 @@ impl<T> CreateCallback<T> {
     /// When it elapses the result is an [`ErrorKind::CallbackTimedOut`] error with `ErrorType`
     /// `Callback.Timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeouts.answer = Some(timeout);
         self
     }
 
@@ -151,52 +149,42 @@ impl<T> CreateCallback<T> {
     /// means no limit). When it elapses the result is an [`ErrorKind::CallbackTimedOut`] error with
     /// `ErrorType` `Callback.Heartbeat`.
     pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.heartbeat_timeout = Some(timeout);
+        self.timeouts.heartbeat = Some(timeout);
         self
     }
 
     async fn run(self) -> Result<Callback<T>, DurableError> {
-        let exec = self.ctx.exec.clone();
-        let what = label("callback", self.name.as_deref(), &self.op.positional);
-        let expected = Expected {
-            op_type: OperationType::Callback,
-            sub_type: OperationSubType::Callback,
-            name: self.name.as_deref(),
-        };
-        let recorded = exec.with_record(&self.op, &expected, |record| record.map(callback_id_of));
-        let Some(recorded) = recorded else { match Halted.await {} };
-        let callback_id = match recorded {
-            Some(id) => id,
-            None => {
-                let mut update = OperationUpdate::new(&*self.op.id, OperationType::Callback, OperationAction::Start);
-                update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-                update.name = self.name.clone();
-                update.sub_type = Some(OperationSubType::Callback);
-                update.callback_options = callback_options(self.timeout, self.heartbeat_timeout);
-                let seq = exec.enqueue(update);
-                exec.durable(seq).await;
-                exec.read(&self.op.id, |record| record.and_then(callback_id_of))
+        let shell = &self.shell;
+        // A recorded callback returns its id whatever its status.
+        let replay = shell.replay(|record| match record {
+            Some(record) => Plan::Done(Ok(callback_id_of(record))),
+            None => Plan::Live(()),
+        });
+        let callback_id = match replay.await {
+            Replay::Recorded(callback_id) => callback_id?,
+            Replay::Live(()) => {
+                let mut update = shell.update(OperationAction::Start);
+                update.callback_options = self.timeouts.options();
+                shell.checkpoint(update).await;
+                shell.ctx.exec.read(&shell.op.id, |record| record.and_then(callback_id_of))
             }
         };
         let Some(callback_id) = callback_id else {
             let error = DurableError::new(
                 ErrorKind::UnknownStatus,
-                format!("{what} has no CallbackId in the execution state; the service must mint one at START"),
+                format!(
+                    "{} has no CallbackId in the execution state; the service must mint one at START",
+                    shell.label()
+                ),
             );
-            match exec.halt(error).await {}
+            return shell.halt(error).await;
         };
-        Ok(Callback {
-            ctx: self.ctx,
-            op_id: self.op.id.to_string(),
-            what,
-            callback_id,
-            serdes: self.serdes,
-            result: PhantomData,
-        })
+        let Self { shell, serdes, .. } = self;
+        Ok(Callback { op_id: shell.op.id.to_string(), what: shell.label(), ctx: shell.ctx, callback_id, serdes })
     }
 }
 
-/// `Some(CallbackId)` of a recorded callback; `Some(None)`-like absence is reported by the caller.
+/// The `CallbackId` of a recorded callback, `None` when the record has none.
 fn callback_id_of(record: &crate::protocol::Operation) -> Option<String> {
     record.callback_details.as_ref().and_then(|d| d.callback_id.clone()).filter(|id| !id.is_empty())
 }
@@ -219,8 +207,7 @@ pub struct Callback<T> {
     op_id: String,
     what: String,
     callback_id: String,
-    serdes: Option<Arc<dyn Serdes<T>>>,
-    result: PhantomData<fn() -> T>,
+    serdes: MaybeSerdes<T>,
 }
 
 impl<T> Clone for Callback<T> {
@@ -231,7 +218,6 @@ impl<T> Clone for Callback<T> {
             what: self.what.clone(),
             callback_id: self.callback_id.clone(),
             serdes: self.serdes.clone(),
-            result: PhantomData,
         }
     }
 }
@@ -267,28 +253,22 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
             match exec.halt(error).await {}
         };
         let details = details.unwrap_or_default();
+        let what = || self.what.clone();
         match status {
             OperationStatus::Started => match exec.park().await {},
-            OperationStatus::Succeeded => match &self.serdes {
-                Some(serdes) => super::decode_with(serdes.as_ref(), details.result.as_deref(), || self.what.clone()),
-                None => super::decode(details.result.as_deref(), &self.what),
-            },
-            OperationStatus::Failed => {
-                let error = details.error.unwrap_or_else(|| ErrorObject {
-                    error_type: Some(ErrorKind::CallbackFailed.default_error_type().to_owned()),
-                    error_message: Some(format!("{} failed", self.what)),
-                    ..Default::default()
-                });
-                Err(DurableError::from_object(ErrorKind::CallbackFailed, &error))
-            }
-            OperationStatus::TimedOut => {
-                let error = details.error.unwrap_or_else(|| ErrorObject {
-                    error_type: Some(CALLBACK_TIMEOUT_ERROR_TYPE.to_owned()),
-                    error_message: Some(format!("{} timed out", self.what)),
-                    ..Default::default()
-                });
-                Err(DurableError::from_object(ErrorKind::CallbackTimedOut, &error))
-            }
+            OperationStatus::Succeeded => decode_or_json(&self.serdes, details.result.as_deref(), what),
+            OperationStatus::Failed => Err(recorded_failure(
+                ErrorKind::CallbackFailed,
+                details.error.as_ref(),
+                ErrorKind::CallbackFailed.default_error_type(),
+                || format!("{} failed", self.what),
+            )),
+            OperationStatus::TimedOut => Err(recorded_failure(
+                ErrorKind::CallbackTimedOut,
+                details.error.as_ref(),
+                CALLBACK_TIMEOUT_ERROR_TYPE,
+                || format!("{} timed out", self.what),
+            )),
             other if other.is_terminal() => {
                 Err(DurableError::new(ErrorKind::CallbackFailed, format!("{} ended with status {other}", self.what)))
             }
@@ -304,7 +284,7 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
 }
 
 /// The answer of a callback. Created by [`Callback::result`]; await it.
-#[must_use = "a callback result does nothing until it is awaited"]
+#[must_use = "a callback result does nothing until it is awaited: add `.await`"]
 pub struct CallbackResult<T> {
     callback: Callback<T>,
 }
@@ -326,13 +306,10 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for CallbackResult<T> {
 
 /// A wait-for-callback being configured. Created by [`DurableContext::wait_for_callback`]; await it
 /// for the callback's answer.
-#[must_use = "a wait-for-callback does nothing until it is awaited"]
+#[must_use = "a wait-for-callback does nothing until it is awaited: add `.await`"]
 pub struct WaitForCallback<T, F> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
-    timeout: Option<Duration>,
-    heartbeat_timeout: Option<Duration>,
+    shell: Shell,
+    timeouts: Timeouts,
     retry: RetryStrategy,
     submitter: F,
     result: PhantomData<fn() -> T>,
@@ -340,11 +317,10 @@ pub struct WaitForCallback<T, F> {
 
 impl<T, F> fmt::Debug for WaitForCallback<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitForCallback")
-            .field("position", &self.op.positional)
-            .field("name", &self.name)
-            .field("timeout", &self.timeout)
-            .field("heartbeat_timeout", &self.heartbeat_timeout)
+        self.shell
+            .debug(f, "WaitForCallback")
+            .field("timeout", &self.timeouts.answer)
+            .field("heartbeat_timeout", &self.timeouts.heartbeat)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -353,11 +329,8 @@ impl<T, F> fmt::Debug for WaitForCallback<T, F> {
 impl<T, F> WaitForCallback<T, F> {
     fn new(ctx: &DurableContext, submitter: F) -> Self {
         Self {
-            ctx: ctx.clone(),
-            op: ctx.next_id(),
-            name: None,
-            timeout: None,
-            heartbeat_timeout: None,
+            shell: Shell::new(ctx, child::kind(OperationSubType::WaitForCallback)),
+            timeouts: Timeouts::default(),
             retry: RetryStrategy::default(),
             submitter,
             result: PhantomData,
@@ -366,19 +339,19 @@ impl<T, F> WaitForCallback<T, F> {
 
     /// The name of the wrapping context, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
     /// The callback's overall timeout (see [`CreateCallback::timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeouts.answer = Some(timeout);
         self
     }
 
     /// The callback's heartbeat timeout (see [`CreateCallback::heartbeat_timeout`]).
     pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.heartbeat_timeout = Some(timeout);
+        self.timeouts.heartbeat = Some(timeout);
         self
     }
 
@@ -400,17 +373,16 @@ where
     type IntoFuture = BoxFuture<Result<T, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Self { ctx, op, name, timeout, heartbeat_timeout, retry, submitter, .. } = self;
+        let Self { shell, timeouts, retry, submitter, .. } = self;
         let body = move |child: DurableContext| async move {
             let mut create = child.create_callback::<T>();
-            create.timeout = timeout;
-            create.heartbeat_timeout = heartbeat_timeout;
+            create.timeouts = timeouts;
             let callback = create.await?;
             let callback_id = callback.id().to_owned();
             child.step(move |step| submitter(callback_id, step)).retry(retry).await?;
             callback.result().await
         };
-        let child = ChildContext::with_op(&ctx, op, OperationSubType::WaitForCallback, name, body);
+        let child = ChildContext::in_shell(shell, body);
         Box::pin(async move {
             child.await.map_err(|error| match error.kind() {
                 ErrorKind::ChildFailed => DurableError::from_object(ErrorKind::CallbackFailed, &error.to_object()),

@@ -18,12 +18,12 @@
 //! constituent's error, and the [`kind`](DurableError::kind) is [`ErrorKind::ChildFailed`] unless the
 //! type names a more specific kind.
 
-use super::child::ChildContext;
+use super::child::{self, ChildContext};
+use super::shell::Shell;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
 use crate::error::{DurableError, ErrorKind};
-use crate::protocol::{ErrorObject, OperationSubType};
+use crate::protocol::ErrorObject;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -253,11 +253,9 @@ impl Mode {
 
 /// A combinator being configured. Created by [`DurableContext::all`], [`DurableContext::any`], ...;
 /// await it for the combined outcome.
-#[must_use = "a combinator does nothing until it is awaited"]
+#[must_use = "a combinator does nothing until it is awaited: add `.await`"]
 pub struct Combinator<F, Out> {
-    ctx: DurableContext,
-    op: OpId,
-    name: String,
+    shell: Shell,
     mode: Mode,
     f: F,
     out: PhantomData<fn() -> Out>,
@@ -265,13 +263,13 @@ pub struct Combinator<F, Out> {
 
 impl<F, Out> Combinator<F, Out> {
     fn new(ctx: &DurableContext, mode: Mode, f: F) -> Self {
-        Self { ctx: ctx.clone(), op: ctx.next_id(), name: mode.default_name().to_owned(), mode, f, out: PhantomData }
+        Self { shell: child::named(ctx, mode.default_name()), mode, f, out: PhantomData }
     }
 
     /// The combinator's name (default `all`, `all-settled`, `any` or `race`), recorded in the history
     /// and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.shell.name = Some(name.into());
         self
     }
 }
@@ -286,15 +284,15 @@ where
     type IntoFuture = BoxFuture<Result<Out, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Self { ctx, op, name, mode, f, .. } = self;
-        let what = format!("combinator `{name}`");
+        let Self { shell, mode, f, .. } = self;
+        let what = format!("combinator `{}`", shell.name.as_deref().unwrap_or_default());
         // The constituents are created while the child's body is polled, so the child is the current
         // context of anything that binds to it (`#[durable_step]` calls).
         let body = move |child: DurableContext| async move {
             let futures = f(child).into_erased();
             combine(mode, futures, C::tag).await
         };
-        let child = ChildContext::with_op(&ctx, op, OperationSubType::RunInChildContext, Some(name), body);
+        let child = ChildContext::in_shell(shell, body);
         Box::pin(async move {
             let value: Value = child.await?;
             serde_json::from_value(value).map_err(|e| {

@@ -10,14 +10,15 @@
 //! computed from the recorded `now` so it is the same on every replay. A target in the past (or less
 //! than a millisecond ahead) returns at once without a WAIT.
 
-use super::child::ChildContext;
+use super::child::{self, ChildContext};
+use super::shell::Shell;
 use super::step::Step;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
 use crate::error::{DurableError, Error};
 use crate::ops::step::StepContext;
-use crate::protocol::{OperationSubType, Timestamp};
+use crate::protocol::ids::uuid_v4;
+use crate::protocol::Timestamp;
 use crate::retry::RetryStrategy;
 use std::future::IntoFuture;
 use std::time::{Duration, SystemTime};
@@ -27,7 +28,7 @@ type Body<R> = Box<dyn FnOnce(StepContext) -> BoxFuture<Result<R, Error>> + Send
 /// A value computed once and recorded by a step. Created by [`DurableContext::now`],
 /// [`DurableContext::uuid`], [`DurableContext::random_u64`] or [`DurableContext::random_f64`]; await
 /// it for the value.
-#[must_use = "a recorded value does nothing until it is awaited"]
+#[must_use = "a recorded value does nothing until it is awaited: add `.await`"]
 pub struct Recorded<T, R = T> {
     step: Step<Body<R>>,
     map: fn(R) -> T,
@@ -71,16 +72,6 @@ fn to_system_time(millis: i64) -> SystemTime {
     Timestamp::from_millis(millis).into()
 }
 
-/// A random UUID version 4, hyphenated lowercase.
-fn uuid_v4() -> String {
-    let mut bytes = [0u8; 16];
-    bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
-}
-
 fn identity<T>(value: T) -> T {
     value
 }
@@ -112,24 +103,22 @@ impl DurableContext {
     /// [`deterministic`](crate::ops::deterministic): the time left is computed once from a recorded
     /// `now` and rounded up to whole seconds; a target already past returns at once.
     pub fn wait_until(&self, target: impl Into<Timestamp>) -> WaitUntil {
-        WaitUntil { ctx: self.clone(), op: self.next_id(), name: "wait-until".to_owned(), target: target.into() }
+        WaitUntil { shell: child::named(self, "wait-until"), target: target.into() }
     }
 }
 
 /// A wait until a point in time, being configured. Created by [`DurableContext::wait_until`]; await it
 /// to wait.
-#[must_use = "a wait does nothing until it is awaited"]
+#[must_use = "a wait does nothing until it is awaited: add `.await`"]
 pub struct WaitUntil {
-    ctx: DurableContext,
-    op: OpId,
-    name: String,
+    shell: Shell,
     target: Timestamp,
 }
 
 impl WaitUntil {
     /// The name of the context (default `wait-until`), recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.shell.name = Some(name.into());
         self
     }
 }
@@ -139,7 +128,7 @@ impl IntoFuture for WaitUntil {
     type IntoFuture = BoxFuture<Result<(), DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Self { ctx, op, name, target } = self;
+        let Self { shell, target } = self;
         let body = move |child: DurableContext| async move {
             let now = child.now().await?;
             let left = SystemTime::from(target).duration_since(now).unwrap_or(Duration::ZERO);
@@ -148,6 +137,6 @@ impl IntoFuture for WaitUntil {
             }
             Ok::<_, DurableError>(())
         };
-        ChildContext::with_op(&ctx, op, OperationSubType::RunInChildContext, Some(name), body).into_future()
+        ChildContext::in_shell(shell, body).into_future()
     }
 }

@@ -5,22 +5,16 @@
 //! finished. Replay returns the recorded result, or the target's recorded error.
 
 use super::serdes::Serdes;
-use super::{decode, decode_with, encode, encode_with, label};
+use super::shell::{Kind, Plan, Replay, Shell};
+use super::{decode_or_json, encode_or_json, recorded_failure, MaybeSerdes, INVOKE_PAYLOAD_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
-use crate::protocol::limits::MAX_PAYLOAD_BYTES;
-use crate::protocol::{
-    ChainedInvokeOptions, ErrorObject, OperationAction, OperationStatus, OperationSubType, OperationType,
-    OperationUpdate,
-};
+use crate::protocol::{ChainedInvokeOptions, OperationAction, OperationStatus, OperationSubType, OperationType};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
 use std::future::IntoFuture;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 impl DurableContext {
@@ -52,36 +46,33 @@ impl DurableContext {
 
 /// A chained invoke being configured. Created by [`DurableContext::invoke`]; await it for the
 /// target's result.
-#[must_use = "a chained invoke does nothing until it is awaited"]
+#[must_use = "a chained invoke does nothing until it is awaited: add `.await`"]
 pub struct Invoke<I, O> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
+    shell: Shell,
     function_name: String,
     tenant_id: Option<String>,
     input: I,
-    payload_serdes: Option<Arc<dyn Serdes<I>>>,
-    result_serdes: Option<Arc<dyn Serdes<O>>>,
-    output: PhantomData<fn() -> O>,
+    payload_serdes: MaybeSerdes<I>,
+    result_serdes: MaybeSerdes<O>,
 }
 
 impl<I, O> fmt::Debug for Invoke<I, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Invoke")
-            .field("position", &self.op.positional)
-            .field("name", &self.name)
+        self.shell
+            .debug(f, "Invoke")
             .field("function_name", &self.function_name)
             .field("tenant_id", &self.tenant_id)
             .finish_non_exhaustive()
     }
 }
 
-enum Plan<O> {
-    Done(Result<O, DurableError>),
-    Start,
-    Park,
-    Unknown(String),
-}
+const INVOKE: Kind = Kind {
+    op_type: OperationType::ChainedInvoke,
+    sub_type: OperationSubType::ChainedInvoke,
+    noun: "invoke",
+    failure: ErrorKind::InvokeFailed,
+    unknown: "which a chained invoke cannot have",
+};
 
 impl<I, O> Invoke<I, O>
 where
@@ -90,15 +81,12 @@ where
 {
     fn new(ctx: &DurableContext, function_name: &str, input: I) -> Self {
         Self {
-            ctx: ctx.clone(),
-            op: ctx.next_id(),
-            name: None,
+            shell: Shell::new(ctx, INVOKE),
             function_name: function_name.to_owned(),
             tenant_id: None,
             input,
             payload_serdes: None,
             result_serdes: None,
-            output: PhantomData,
         }
     }
 
@@ -116,7 +104,7 @@ where
 
     /// The operation's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
@@ -128,115 +116,60 @@ where
 
     /// Serializes the input before the future is created, so the future does not hold `I`.
     fn prepare(self) -> Result<Prepared<O>, DurableError> {
-        let what = label("invoke", self.name.as_deref(), &self.op.positional);
-        let encoded = match &self.payload_serdes {
-            Some(serdes) => encode_with(serdes.as_ref(), &self.input, || what.clone()),
-            None => encode(&self.input, &what),
-        };
-        let payload = encoded.map_err(|e| {
+        let Self { shell, function_name, tenant_id, input, payload_serdes, result_serdes } = self;
+        let payload = encode_or_json(&payload_serdes, &input, || shell.label()).map_err(|e| {
             DurableError::new(
                 ErrorKind::Serialization,
-                format!("cannot serialize the input of {what}: {}", e.message()),
+                format!("cannot serialize the input of {}: {}", shell.label(), e.message()),
             )
         })?;
-        Ok(Prepared {
-            ctx: self.ctx,
-            op: self.op,
-            name: self.name,
-            function_name: self.function_name,
-            tenant_id: self.tenant_id,
-            payload,
-            what,
-            result_serdes: self.result_serdes,
-            output: PhantomData,
-        })
+        Ok(Prepared { shell, function_name, tenant_id, payload, result_serdes })
     }
 }
 
 struct Prepared<O> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
+    shell: Shell,
     function_name: String,
     tenant_id: Option<String>,
     payload: String,
-    what: String,
-    result_serdes: Option<Arc<dyn Serdes<O>>>,
-    output: PhantomData<fn() -> O>,
+    result_serdes: MaybeSerdes<O>,
 }
 
 impl<O: DeserializeOwned + Send + 'static> Prepared<O> {
     async fn run(self) -> Result<O, DurableError> {
-        let exec = self.ctx.exec.clone();
-        let what = self.what.as_str();
-        let expected = Expected {
-            op_type: OperationType::ChainedInvoke,
-            sub_type: OperationSubType::ChainedInvoke,
-            name: self.name.as_deref(),
-        };
-        let plan = exec.with_record(&self.op, &expected, |record| {
-            let Some(record) = record else { return Plan::Start };
-            let details = record.chained_invoke_details.clone().unwrap_or_default();
+        let shell = &self.shell;
+        let replay = shell.replay(|record| {
+            let Some(record) = record else { return Plan::Live(()) };
+            let details = record.chained_invoke_details.as_ref();
+            let (result, error) = (details.and_then(|d| d.result.as_deref()), details.and_then(|d| d.error.as_ref()));
             match &record.status {
                 OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => Plan::Park,
-                OperationStatus::Succeeded => Plan::Done(match &self.result_serdes {
-                    Some(serdes) => decode_with(serdes.as_ref(), details.result.as_deref(), || what.to_owned()),
-                    None => decode(details.result.as_deref(), what),
-                }),
-                status if status.is_terminal() => {
-                    let error = details.error.unwrap_or_else(|| ErrorObject {
-                        error_type: Some(ErrorKind::InvokeFailed.default_error_type().to_owned()),
-                        error_message: Some(format!("{what} ended with status {status}")),
-                        ..Default::default()
-                    });
-                    Plan::Done(Err(DurableError::from_object(ErrorKind::InvokeFailed, &error)))
-                }
+                OperationStatus::Succeeded => Plan::Done(decode_or_json(&self.result_serdes, result, || shell.label())),
+                status if status.is_terminal() => Plan::Done(Err(recorded_failure(
+                    ErrorKind::InvokeFailed,
+                    error,
+                    ErrorKind::InvokeFailed.default_error_type(),
+                    || format!("{} ended with status {status}", shell.label()),
+                ))),
                 other => Plan::Unknown(other.to_string()),
             }
         });
-        let Some(plan) = plan else { match Halted.await {} };
-        match plan {
-            Plan::Done(outcome) => outcome,
-            Plan::Park => match exec.park().await {},
-            Plan::Unknown(status) => {
-                let error = DurableError::new(
-                    ErrorKind::UnknownStatus,
-                    format!("{what} has status `{status}`, which a chained invoke cannot have"),
-                );
-                match exec.halt(error).await {}
-            }
-            Plan::Start => {
-                if self.function_name.trim().is_empty() {
-                    return Err(DurableError::new(
-                        ErrorKind::InvalidArgument,
-                        format!("{what}: the function name is empty; pass a function name or ARN"),
-                    ));
-                }
-                if self.payload.len() > MAX_PAYLOAD_BYTES {
-                    return Err(DurableError::new(
-                        ErrorKind::PayloadTooLarge,
-                        format!(
-                            "the input of {what} is {} bytes, over the chained invoke payload limit of \
-                             {MAX_PAYLOAD_BYTES} bytes (1 MB); pass a reference to the data instead",
-                            self.payload.len()
-                        ),
-                    ));
-                }
-                let mut update =
-                    OperationUpdate::new(&*self.op.id, OperationType::ChainedInvoke, OperationAction::Start);
-                update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-                update.name = self.name.clone();
-                update.sub_type = Some(OperationSubType::ChainedInvoke);
-                update.payload = Some(self.payload);
-                update.chained_invoke_options = Some(ChainedInvokeOptions {
-                    function_name: self.function_name,
-                    tenant_id: self.tenant_id,
-                    x_amzn_trace_id: None,
-                });
-                exec.enqueue(update);
-                match exec.park().await {}
-            }
+        if let Replay::Recorded(outcome) = replay.await {
+            return outcome;
         }
+        let Self { shell, function_name, tenant_id, payload, .. } = self;
+        if function_name.trim().is_empty() {
+            return Err(DurableError::new(
+                ErrorKind::InvalidArgument,
+                format!("{}: the function name is empty; pass a function name or ARN", shell.label()),
+            ));
+        }
+        let advice = "pass a reference to the data instead";
+        let payload = INVOKE_PAYLOAD_LIMIT.check(payload, "input", || shell.label(), advice)?;
+        let mut update = shell.update(OperationAction::Start);
+        update.payload = Some(payload);
+        update.chained_invoke_options = Some(ChainedInvokeOptions { function_name, tenant_id, x_amzn_trace_id: None });
+        shell.suspend(update).await
     }
 }
 

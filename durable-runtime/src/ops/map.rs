@@ -1,13 +1,10 @@
 //! `map`: one function applied to every item of a list, each item in its own child context.
 //! See [`batch`](super::batch) for concurrency, completion and the wire shape.
 
-use super::batch::{
-    batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting,
-};
+use super::batch::{batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, ItemTask};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::error::{into_recorded, DurableError, Error, ErrorKind};
+use crate::error::{DurableError, Error};
 use crate::protocol::OperationSubType;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,17 +14,12 @@ use std::sync::Arc;
 type Namer<T> = Box<dyn Fn(&T, usize) -> String + Send>;
 
 /// A map being configured. Created by [`DurableContext::map`]; await it for the [`BatchResult`].
-#[must_use = "a map does nothing until it is awaited"]
+#[must_use = "a map does nothing until it is awaited: add `.await`"]
 pub struct Map<T, F, R> {
-    ctx: DurableContext,
+    spec: BatchSpec,
     serdes: BatchSerdes<R>,
-    op: OpId,
     items: Vec<T>,
     f: F,
-    name: Option<String>,
-    max_concurrency: Option<usize>,
-    completion: CompletionConfig,
-    nesting: Nesting,
     namer: Option<Namer<T>>,
 }
 
@@ -55,15 +47,10 @@ impl DurableContext {
         E: Into<Error> + Send + 'static,
     {
         Map {
-            ctx: self.clone(),
+            spec: BatchSpec::new(self, "map", OperationSubType::Map, OperationSubType::MapIteration),
             serdes: BatchSerdes::default(),
-            op: self.next_id(),
             items: items.into_iter().collect(),
             f,
-            name: None,
-            max_concurrency: None,
-            completion: CompletionConfig::default(),
-            nesting: Nesting::default(),
             namer: None,
         }
     }
@@ -90,26 +77,9 @@ where
             .map(|(index, item)| {
                 let name = namer.as_ref().map(|n| n(&item, index));
                 let f = f.clone();
-                ItemTask {
-                    name,
-                    run: Box::new(move |ctx: DurableContext| -> BoxFuture<Result<R, Error>> {
-                        let fut = f(ctx, item, index);
-                        Box::pin(async move {
-                            fut.await.map_err(|e| -> Error { Box::new(into_recorded(e, ErrorKind::ChildFailed)) })
-                        })
-                    }),
-                }
+                ItemTask::new(name, move |ctx| f(ctx, item, index))
             })
             .collect();
-        let spec = BatchSpec {
-            kind: "map",
-            name: self.name,
-            sub_type: OperationSubType::Map,
-            item_sub_type: OperationSubType::MapIteration,
-            max_concurrency: self.max_concurrency,
-            completion: self.completion,
-            nesting: self.nesting,
-        };
-        Box::pin(run_batch(self.ctx, self.op, spec, tasks, self.serdes))
+        Box::pin(run_batch(self.spec, tasks, self.serdes))
     }
 }

@@ -1,13 +1,10 @@
 //! `parallel`: independent branches, each in its own child context. See [`batch`](super::batch)
 //! for concurrency, completion and the wire shape.
 
-use super::batch::{
-    batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, CompletionConfig, ItemTask, Nesting,
-};
+use super::batch::{batch_setters, run_batch, BatchResult, BatchSerdes, BatchSpec, ItemTask};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::error::{into_recorded, DurableError, Error, ErrorKind};
+use crate::error::{DurableError, Error};
 use crate::protocol::OperationSubType;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -15,16 +12,11 @@ use std::future::{Future, IntoFuture};
 
 /// A parallel being configured. Created by [`DurableContext::parallel`]; add branches, then await it
 /// for the [`BatchResult`].
-#[must_use = "a parallel does nothing until it is awaited"]
+#[must_use = "a parallel does nothing until it is awaited: add `.await`"]
 pub struct Parallel<R> {
-    ctx: DurableContext,
+    spec: BatchSpec,
     serdes: BatchSerdes<R>,
-    op: OpId,
     branches: Vec<ItemTask<R>>,
-    name: Option<String>,
-    max_concurrency: Option<usize>,
-    completion: CompletionConfig,
-    nesting: Nesting,
 }
 
 impl DurableContext {
@@ -37,14 +29,9 @@ impl DurableContext {
         R: Serialize + DeserializeOwned + Send + 'static,
     {
         Parallel {
-            ctx: self.clone(),
+            spec: BatchSpec::new(self, "parallel", OperationSubType::Parallel, OperationSubType::ParallelBranch),
             serdes: BatchSerdes::default(),
-            op: self.next_id(),
             branches: Vec::new(),
-            name: None,
-            max_concurrency: None,
-            completion: CompletionConfig::default(),
-            nesting: Nesting::default(),
         }
     }
 }
@@ -79,15 +66,7 @@ where
         Fut: Future<Output = Result<R, E>> + Send + 'static,
         E: Into<Error> + Send + 'static,
     {
-        self.branches.push(ItemTask {
-            name,
-            run: Box::new(move |ctx: DurableContext| -> BoxFuture<Result<R, Error>> {
-                let fut = body(ctx);
-                Box::pin(async move {
-                    fut.await.map_err(|e| -> Error { Box::new(into_recorded(e, ErrorKind::ChildFailed)) })
-                })
-            }),
-        });
+        self.branches.push(ItemTask::new(name, body));
         self
     }
 
@@ -102,15 +81,6 @@ where
     type IntoFuture = BoxFuture<Result<BatchResult<R>, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let spec = BatchSpec {
-            kind: "parallel",
-            name: self.name,
-            sub_type: OperationSubType::Parallel,
-            item_sub_type: OperationSubType::ParallelBranch,
-            max_concurrency: self.max_concurrency,
-            completion: self.completion,
-            nesting: self.nesting,
-        };
-        Box::pin(run_batch(self.ctx, self.op, spec, self.branches, self.serdes))
+        Box::pin(run_batch(self.spec, self.branches, self.serdes))
     }
 }

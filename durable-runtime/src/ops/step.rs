@@ -6,16 +6,12 @@
 //! the one deserialized from the recorded payload, so the live run and every replay see the same value.
 
 use super::serdes::{JsonSerdes, Serdes};
-use super::{decode_with, encode_with, label};
+use super::shell::{Kind, Plan, Replay, Shell};
+use super::{decode_with, encode_with, STEP_RESULT_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
-use crate::protocol::limits::MAX_STEP_RESULT_BYTES;
-use crate::protocol::{
-    OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, StepOptions,
-};
+use crate::protocol::{OperationAction, OperationStatus, OperationSubType, OperationType};
 use crate::retry::{RetryDecision, RetryStrategy};
 use std::future::{Future, IntoFuture};
 
@@ -72,16 +68,22 @@ impl StepContext {
 }
 
 /// A step being configured. Created by [`DurableContext::step`]; await it to run the step.
-#[must_use = "a step does nothing until it is awaited"]
+#[must_use = "a step does nothing until it is awaited: add `.await`"]
 pub struct Step<F, S = JsonSerdes> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
+    shell: Shell,
     body: F,
     retry: RetryStrategy,
     semantics: StepSemantics,
     serdes: S,
 }
+
+const STEP: Kind = Kind {
+    op_type: OperationType::Step,
+    sub_type: OperationSubType::Step,
+    noun: "step",
+    failure: ErrorKind::StepFailed,
+    unknown: "which this version of the runtime does not know",
+};
 
 impl DurableContext {
     /// A checkpointed step: `body` runs until one attempt succeeds or the retry strategy gives up,
@@ -95,16 +97,8 @@ impl DurableContext {
         T: Send + 'static,
         E: Into<Error> + Send + 'static,
     {
-        Step::new(self, body)
-    }
-}
-
-impl<F> Step<F> {
-    pub(crate) fn new(ctx: &DurableContext, body: F) -> Self {
-        Self {
-            ctx: ctx.clone(),
-            op: ctx.next_id(),
-            name: None,
+        Step {
+            shell: Shell::new(self, STEP),
             body,
             retry: RetryStrategy::default(),
             semantics: StepSemantics::default(),
@@ -116,13 +110,13 @@ impl<F> Step<F> {
 impl<F, S> Step<F, S> {
     /// How the result is recorded and read back (default: JSON).
     pub fn serdes<S2>(self, serdes: S2) -> Step<F, S2> {
-        let Self { ctx, op, name, body, retry, semantics, serdes: _ } = self;
-        Step { ctx, op, name, body, retry, semantics, serdes }
+        let Self { shell, body, retry, semantics, serdes: _ } = self;
+        Step { shell, body, retry, semantics, serdes }
     }
 
     /// The step's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
@@ -137,26 +131,14 @@ impl<F, S> Step<F, S> {
         self.semantics = semantics;
         self
     }
-
-    fn update(&self, action: OperationAction) -> OperationUpdate {
-        let mut update = OperationUpdate::new(&*self.op.id, OperationType::Step, action);
-        update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-        update.name = self.name.clone();
-        update.sub_type = Some(OperationSubType::Step);
-        update
-    }
-
-    fn label(&self) -> String {
-        label("step", self.name.as_deref(), &self.op.positional)
-    }
 }
 
-enum Plan<T> {
-    Done(Result<T, DurableError>),
-    Park,
+/// Where the live run of a step starts.
+enum Resume {
+    /// Run attempt `attempt`, sending its START first unless it was already sent.
     Attempt { attempt: u32, send_start: bool },
+    /// Attempt `attempt` was interrupted and must not run again (at most once per retry).
     Interrupted { attempt: u32 },
-    Unknown(String),
 }
 
 impl<F, S, Fut, T, E> IntoFuture for Step<F, S>
@@ -175,171 +157,106 @@ where
     }
 }
 
+// What running needs; `Send + 'static` on top of it is for boxing the future (see `IntoFuture`).
 impl<F, S, Fut, T, E> Step<F, S>
 where
-    F: FnOnce(StepContext) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    F: FnOnce(StepContext) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
     S: Serdes<T>,
-    T: Send + 'static,
-    E: Into<Error> + Send + 'static,
+    E: Into<Error>,
 {
     async fn run(self) -> Result<T, DurableError> {
-        let exec = self.ctx.exec.clone();
-        let expected =
-            Expected { op_type: OperationType::Step, sub_type: OperationSubType::Step, name: self.name.as_deref() };
-        let semantics = self.semantics;
-        let plan = exec.with_record(&self.op, &expected, |record| {
-            let Some(record) = record else { return Plan::Attempt { attempt: 1, send_start: true } };
+        let shell = &self.shell;
+        let replay = shell.replay(|record| {
+            let Some(record) = record else { return Plan::Live(Resume::Attempt { attempt: 1, send_start: true }) };
             let details = record.step_details.as_ref();
-            let finished = details.and_then(|d| d.attempt).unwrap_or(0);
+            let attempt = details.and_then(|d| d.attempt).unwrap_or(0) + 1;
             match &record.status {
                 OperationStatus::Succeeded => {
-                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || self.label()))
+                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || shell.label()))
                 }
-                OperationStatus::Failed => {
-                    let error = details.and_then(|d| d.error.clone()).unwrap_or_default();
-                    Plan::Done(Err(DurableError::from_object(ErrorKind::StepFailed, &error)))
-                }
+                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
                 OperationStatus::Pending => Plan::Park,
-                OperationStatus::Ready => Plan::Attempt { attempt: finished + 1, send_start: true },
-                OperationStatus::Started => match semantics {
-                    StepSemantics::AtLeastOncePerRetry => Plan::Attempt { attempt: finished + 1, send_start: false },
-                    StepSemantics::AtMostOncePerRetry => Plan::Interrupted { attempt: finished + 1 },
-                },
+                OperationStatus::Ready => Plan::Live(Resume::Attempt { attempt, send_start: true }),
+                OperationStatus::Started => Plan::Live(match self.semantics {
+                    StepSemantics::AtLeastOncePerRetry => Resume::Attempt { attempt, send_start: false },
+                    StepSemantics::AtMostOncePerRetry => Resume::Interrupted { attempt },
+                }),
                 other => Plan::Unknown(other.to_string()),
             }
         });
-        let Some(plan) = plan else { match Halted.await {} };
-        match plan {
-            Plan::Done(outcome) => outcome,
-            Plan::Park => match exec.park().await {},
-            Plan::Unknown(status) => {
-                let error = DurableError::new(
-                    ErrorKind::UnknownStatus,
-                    format!("{} has status `{status}`, which this version of the runtime does not know", self.label()),
-                );
-                match exec.halt(error).await {}
-            }
-            Plan::Interrupted { attempt } => {
+        match replay.await {
+            Replay::Recorded(outcome) => outcome,
+            Replay::Live(Resume::Attempt { attempt, send_start }) => self.attempt(attempt, send_start).await,
+            Replay::Live(Resume::Interrupted { attempt }) => {
                 let error = DurableError::new(
                     ErrorKind::StepInterrupted,
-                    format!("attempt {attempt} of {} was interrupted before its outcome was recorded", self.label()),
+                    format!("attempt {attempt} of {} was interrupted before its outcome was recorded", shell.label()),
                 );
-                self.after_failure(attempt, error).await
+                after_failure(shell, &self.retry, attempt, error).await
             }
-            Plan::Attempt { attempt, send_start } => self.attempt(attempt, send_start).await,
         }
     }
 
     async fn attempt(self, attempt: u32, send_start: bool) -> Result<T, DurableError> {
-        let exec = self.ctx.exec.clone();
+        let Self { shell, body, retry, semantics, serdes } = self;
+        let exec = &shell.ctx.exec;
         if send_start {
-            let seq = exec.enqueue(self.update(OperationAction::Start));
-            if self.semantics == StepSemantics::AtMostOncePerRetry {
-                exec.durable(seq).await;
+            let start = shell.update(OperationAction::Start);
+            match semantics {
+                StepSemantics::AtLeastOncePerRetry => shell.send(start),
+                StepSemantics::AtMostOncePerRetry => shell.checkpoint(start).await,
             }
         }
-        let step_ctx = StepContext { attempt, operation_id: self.op.id.to_string(), name: self.name.clone() };
-        let what = self.label();
+        let step_ctx = StepContext::new(attempt, shell.op.id.to_string(), shell.name.clone());
         let hook = crate::plugin::attempt_start(
             &exec.hooks,
-            (&self.op.id, self.op.parent_id.as_deref()),
-            self.name.as_deref(),
+            (&shell.op.id, shell.op.parent_id.as_deref()),
+            shell.name.as_deref(),
             attempt,
             attempt > 1 || !send_start,
         );
-        let Self { body, serdes, .. } = self;
         let outcome = {
             let _busy = exec.busy();
             CURRENT_STEP.scope(step_ctx.clone(), body(step_ctx)).await
         };
-        let this = StepTail { ctx: self.ctx, op: self.op, name: self.name, retry: self.retry };
         match outcome {
             Ok(value) => {
                 crate::plugin::attempt_end(&exec.hooks, hook, None);
-                let payload = match encode_with(&serdes, &value, || what.clone()) {
+                let advice = "return a smaller value or store it elsewhere and return a reference";
+                let payload = encode_with(&serdes, &value, || shell.label())
+                    .and_then(|payload| STEP_RESULT_LIMIT.check(payload, "result", || shell.label(), advice));
+                let payload = match payload {
                     Ok(payload) => payload,
-                    Err(error) => return this.fail(error).await,
+                    Err(error) => return shell.fail(error.to_object()).await,
                 };
-                if payload.len() > MAX_STEP_RESULT_BYTES {
-                    let error = DurableError::new(
-                        ErrorKind::PayloadTooLarge,
-                        format!(
-                            "the result of {what} is {} bytes, over the step result limit of {MAX_STEP_RESULT_BYTES} \
-                             bytes (256 KiB); return a smaller value or store it elsewhere and return a reference",
-                            payload.len()
-                        ),
-                    );
-                    return this.fail(error).await;
-                }
-                let mut update = this.update(OperationAction::Succeed);
-                update.payload = Some(payload.clone());
-                let seq = exec.enqueue(update);
-                exec.durable(seq).await;
+                shell.succeed(payload.clone()).await;
                 // The value replay will see: decoded from exactly the recorded payload.
-                decode_with(&serdes, Some(&payload), || what.clone())
+                decode_with(&serdes, Some(&payload), || shell.label())
             }
             Err(error) => {
                 let object = error_object_of(error, "Error");
                 crate::plugin::attempt_end(&exec.hooks, hook, Some(&object));
                 let error = DurableError::from_object(ErrorKind::StepFailed, &object);
-                this.after_failure(attempt, error).await
+                after_failure(&shell, &retry, attempt, error).await
             }
         }
     }
 }
 
-// `Step` without its body, for what happens after the body ran.
-struct StepTail {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
-    retry: RetryStrategy,
-}
-
-impl StepTail {
-    fn update(&self, action: OperationAction) -> OperationUpdate {
-        let mut update = OperationUpdate::new(&*self.op.id, OperationType::Step, action);
-        update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-        update.name = self.name.clone();
-        update.sub_type = Some(OperationSubType::Step);
-        update
-    }
-
-    async fn after_failure<T>(self, attempt: u32, error: DurableError) -> Result<T, DurableError> {
-        match self.retry.decide(attempt, &error) {
-            RetryDecision::RetryAfter(delay) => {
-                let mut update = self.update(OperationAction::Retry);
-                update.error = Some(error.to_object());
-                update.step_options = Some(StepOptions { next_attempt_delay_seconds: Some(delay.as_secs()) });
-                self.ctx.exec.enqueue(update);
-                match self.ctx.exec.park().await {}
-            }
-            RetryDecision::Stop => self.fail(error).await,
+/// After attempt `attempt` failed with `error`: RETRY and suspend, or FAIL, as `retry` decides.
+async fn after_failure<T>(
+    shell: &Shell,
+    retry: &RetryStrategy,
+    attempt: u32,
+    error: DurableError,
+) -> Result<T, DurableError> {
+    match retry.decide(attempt, &error) {
+        RetryDecision::RetryAfter(delay) => {
+            let mut update = shell.retry(delay);
+            update.error = Some(error.to_object());
+            shell.suspend(update).await
         }
-    }
-
-    async fn fail<T>(self, error: DurableError) -> Result<T, DurableError> {
-        let object = error.to_object();
-        let mut update = self.update(OperationAction::Fail);
-        update.error = Some(object.clone());
-        let seq = self.ctx.exec.enqueue(update);
-        self.ctx.exec.durable(seq).await;
-        // What replay will rebuild from the record, so the live run sees the same error.
-        Err(DurableError::from_object(ErrorKind::StepFailed, &object))
-    }
-}
-
-impl<F, S, Fut, T, E> Step<F, S>
-where
-    F: FnOnce(StepContext) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
-    S: Serdes<T>,
-    T: Send + 'static,
-    E: Into<Error> + Send + 'static,
-{
-    async fn after_failure(self, attempt: u32, error: DurableError) -> Result<T, DurableError> {
-        let tail = StepTail { ctx: self.ctx, op: self.op, name: self.name, retry: self.retry };
-        tail.after_failure(attempt, error).await
+        RetryDecision::Stop => shell.fail(error.to_object()).await,
     }
 }

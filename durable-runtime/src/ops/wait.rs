@@ -1,78 +1,66 @@
 //! `wait`: a durable timer. The invocation suspends; the service re-invokes the workflow when the
 //! time has passed, and replay then goes straight past the wait.
 
-use super::label;
+use super::shell::{Kind, Plan, Replay, Shell};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
 use crate::protocol::limits::MAX_WAIT_SECONDS;
-use crate::protocol::{
-    OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, WaitOptions,
-};
+use crate::protocol::{OperationAction, OperationStatus, OperationSubType, OperationType, WaitOptions};
 use std::future::IntoFuture;
 use std::time::Duration;
 
 /// A wait being configured. Created by [`DurableContext::wait`]; await it to wait.
-#[must_use = "a wait does nothing until it is awaited"]
+#[must_use = "a wait does nothing until it is awaited: add `.await`"]
 pub struct Wait {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
+    shell: Shell,
     duration: Duration,
 }
+
+const WAIT: Kind = Kind {
+    op_type: OperationType::Wait,
+    sub_type: OperationSubType::Wait,
+    noun: "wait",
+    failure: ErrorKind::WaitFailed,
+    unknown: "which a wait cannot have",
+};
 
 impl DurableContext {
     /// A durable wait: the invocation suspends and the service re-invokes the workflow once `duration`
     /// has passed. The duration is rounded up to whole seconds and must be between 1 second and
     /// 366 days.
     pub fn wait(&self, duration: Duration) -> Wait {
-        Wait::new(self, duration)
+        Wait { shell: Shell::new(self, WAIT), duration }
     }
 }
 
 impl Wait {
-    pub(crate) fn new(ctx: &DurableContext, duration: Duration) -> Self {
-        Self { ctx: ctx.clone(), op: ctx.next_id(), name: None, duration }
-    }
-
     /// The wait's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
     async fn run(self) -> Result<(), DurableError> {
-        let what = label("wait", self.name.as_deref(), &self.op.positional);
+        let shell = &self.shell;
         let seconds = wait_seconds(self.duration)
-            .map_err(|msg| DurableError::new(ErrorKind::InvalidArgument, format!("{what}: {msg}")))?;
-        let exec = self.ctx.exec.clone();
-        let expected =
-            Expected { op_type: OperationType::Wait, sub_type: OperationSubType::Wait, name: self.name.as_deref() };
-        let status = exec.with_record(&self.op, &expected, |record| record.map(|r| r.status.clone()));
-        let Some(status) = status else { match Halted.await {} };
-        match status {
-            None => {
-                let mut update = OperationUpdate::new(&*self.op.id, OperationType::Wait, OperationAction::Start);
-                update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-                update.name = self.name.clone();
-                update.sub_type = Some(OperationSubType::Wait);
+            .map_err(|msg| DurableError::new(ErrorKind::InvalidArgument, format!("{}: {msg}", shell.label())))?;
+        let replay = shell.replay(|record| match record.map(|r| &r.status) {
+            None => Plan::Live(()),
+            Some(OperationStatus::Started) => Plan::Park,
+            Some(OperationStatus::Succeeded) => Plan::Done(Ok(())),
+            Some(other) if other.is_terminal() => Plan::Done(Err(DurableError::new(
+                ErrorKind::WaitFailed,
+                format!("{} ended with status {other}", shell.label()),
+            ))),
+            Some(other) => Plan::Unknown(other.to_string()),
+        });
+        match replay.await {
+            Replay::Recorded(outcome) => outcome,
+            Replay::Live(()) => {
+                let mut update = shell.update(OperationAction::Start);
                 update.wait_options = Some(WaitOptions { wait_seconds: Some(seconds) });
-                exec.enqueue(update);
-                match exec.park().await {}
-            }
-            Some(OperationStatus::Started) => match exec.park().await {},
-            Some(OperationStatus::Succeeded) => Ok(()),
-            Some(other) if other.is_terminal() => {
-                Err(DurableError::new(ErrorKind::WaitFailed, format!("{what} ended with status {other}")))
-            }
-            Some(other) => {
-                let error = DurableError::new(
-                    ErrorKind::UnknownStatus,
-                    format!("{what} has status `{other}`, which a wait cannot have"),
-                );
-                match exec.halt(error).await {}
+                shell.suspend(update).await
             }
         }
     }

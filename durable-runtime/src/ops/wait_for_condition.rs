@@ -11,18 +11,14 @@
 //! `StepDetails.Result` *before* the next START, because a START clears it.
 
 use super::serdes::Serdes;
+use super::shell::{Kind, Plan, Replay, Shell};
 use super::step::StepContext;
-use super::{decode, decode_with, encode, encode_with, label};
+use super::{decode_or_json, encode_or_json, MaybeSerdes, STEP_RESULT_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
-use crate::engine::{Expected, Halted};
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
-use crate::protocol::limits::MAX_STEP_RESULT_BYTES;
-use crate::protocol::{
-    OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate, StepOptions,
-};
-use crate::retry::{whole_seconds, Jitter};
+use crate::protocol::{OperationAction, OperationStatus, OperationSubType, OperationType};
+use crate::retry::{Backoff, Jitter};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -59,9 +55,7 @@ impl DurableContext {
         E: Into<Error> + Send + 'static,
     {
         WaitForCondition {
-            ctx: self.clone(),
-            op: self.next_id(),
-            name: None,
+            shell: Shell::new(self, WAIT_FOR_CONDITION),
             initial_state,
             check,
             strategy: NoWaitStrategy,
@@ -83,16 +77,14 @@ type Predicate<S> = Arc<dyn Fn(&S) -> bool + Send + Sync>;
 type Decide<S> = Arc<dyn Fn(&S, u32) -> WaitDecision + Send + Sync>;
 
 enum Shape<S> {
-    Backoff { done: Predicate<S>, initial: Duration, max: Duration, factor: f64 },
+    Backoff { done: Predicate<S>, backoff: Backoff },
     Custom(Decide<S>),
 }
 
 impl<S> Clone for Shape<S> {
     fn clone(&self) -> Self {
         match self {
-            Self::Backoff { done, initial, max, factor } => {
-                Self::Backoff { done: done.clone(), initial: *initial, max: *max, factor: *factor }
-            }
+            Self::Backoff { done, backoff } => Self::Backoff { done: done.clone(), backoff: *backoff },
             Self::Custom(decide) => Self::Custom(decide.clone()),
         }
     }
@@ -121,9 +113,7 @@ impl<S> Clone for WaitStrategy<S> {
 impl<S> fmt::Debug for WaitStrategy<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shape = match &self.shape {
-            Shape::Backoff { initial, max, factor, .. } => {
-                format!("until(initial={initial:?}, max={max:?}, factor={factor})")
-            }
+            Shape::Backoff { backoff, .. } => format!("until({backoff})"),
             Shape::Custom(_) => "custom".to_owned(),
         };
         f.debug_struct("WaitStrategy")
@@ -152,9 +142,7 @@ impl<S> WaitStrategy<S> {
         Self {
             shape: Shape::Backoff {
                 done: Arc::new(done),
-                initial: Duration::from_secs(5),
-                max: Duration::from_secs(300),
-                factor: 1.5,
+                backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300), 1.5),
             },
             max_attempts: 60,
             jitter: Jitter::Full,
@@ -175,24 +163,24 @@ impl<S> WaitStrategy<S> {
 
     /// The delay after the first check ([`until`](Self::until) strategies).
     pub fn initial_delay(mut self, delay: Duration) -> Self {
-        if let Shape::Backoff { initial, .. } = &mut self.shape {
-            *initial = delay;
+        if let Shape::Backoff { backoff, .. } = &mut self.shape {
+            backoff.initial = delay;
         }
         self
     }
 
     /// The largest delay ([`until`](Self::until) strategies).
     pub fn max_delay(mut self, delay: Duration) -> Self {
-        if let Shape::Backoff { max, .. } = &mut self.shape {
-            *max = delay;
+        if let Shape::Backoff { backoff, .. } = &mut self.shape {
+            backoff.max = delay;
         }
         self
     }
 
     /// The growth factor of the delay (at least 1; [`until`](Self::until) strategies).
     pub fn backoff_factor(mut self, factor: f64) -> Self {
-        if let Shape::Backoff { factor: f, .. } = &mut self.shape {
-            *f = if factor.is_finite() { factor.max(1.0) } else { 1.0 };
+        if let Shape::Backoff { backoff, .. } = &mut self.shape {
+            backoff.set_factor(factor);
         }
         self
     }
@@ -206,13 +194,11 @@ impl<S> WaitStrategy<S> {
     /// Decides after the 1-based check `attempt` produced `state`.
     pub fn decide(&self, state: &S, attempt: u32) -> WaitOutcome {
         let delay = match &self.shape {
-            Shape::Backoff { done, initial, max, factor } => {
+            Shape::Backoff { done, backoff } => {
                 if done(state) {
                     return WaitOutcome::Done;
                 }
-                let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-                let secs = initial.as_secs_f64() * factor.powi(exp);
-                Duration::try_from_secs_f64(secs).unwrap_or(*max).min(*max)
+                backoff.delay(attempt)
             }
             Shape::Custom(decide) => match decide(state, attempt) {
                 WaitDecision::Done => return WaitOutcome::Done,
@@ -222,7 +208,7 @@ impl<S> WaitStrategy<S> {
         if attempt >= self.max_attempts {
             return WaitOutcome::Exhausted;
         }
-        WaitOutcome::ContinueAfter(whole_seconds(self.jitter.apply(delay)))
+        WaitOutcome::ContinueAfter(self.jitter.delay(delay))
     }
 }
 
@@ -237,38 +223,40 @@ pub struct NoWaitStrategy;
 
 /// A wait-for-condition being configured. Created by [`DurableContext::wait_for_condition`]; choose a
 /// strategy, then await it for the final state.
-#[must_use = "a wait-for-condition does nothing until it is awaited"]
+#[must_use = "a wait-for-condition does nothing until it is awaited: add `.await`"]
 pub struct WaitForCondition<S, F, W> {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
+    shell: Shell,
     initial_state: S,
     check: F,
     strategy: W,
-    serdes: Option<Arc<dyn Serdes<S>>>,
+    serdes: MaybeSerdes<S>,
 }
 
 impl<S, F, W: fmt::Debug> fmt::Debug for WaitForCondition<S, F, W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitForCondition")
-            .field("position", &self.op.positional)
-            .field("name", &self.name)
-            .field("strategy", &self.strategy)
-            .finish_non_exhaustive()
+        self.shell.debug(f, "WaitForCondition").field("strategy", &self.strategy).finish_non_exhaustive()
     }
 }
+
+const WAIT_FOR_CONDITION: Kind = Kind {
+    op_type: OperationType::Step,
+    sub_type: OperationSubType::WaitForCondition,
+    noun: "wait_for_condition",
+    failure: ErrorKind::ConditionCheckFailed,
+    unknown: "which a wait-for-condition step cannot have",
+};
 
 impl<S, F, W> WaitForCondition<S, F, W> {
     /// The operation's name, recorded in the history and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.shell.name = Some(name.into());
         self
     }
 
     /// The wait strategy.
     pub fn strategy(self, strategy: WaitStrategy<S>) -> WaitForCondition<S, F, WaitStrategy<S>> {
-        let Self { ctx, op, name, initial_state, check, serdes, .. } = self;
-        WaitForCondition { ctx, op, name, initial_state, check, strategy, serdes }
+        let Self { shell, initial_state, check, serdes, .. } = self;
+        WaitForCondition { shell, initial_state, check, strategy, serdes }
     }
 
     /// How the carried state is recorded and read back (default: JSON).
@@ -286,16 +274,12 @@ impl<S, F, W> WaitForCondition<S, F, W> {
     }
 }
 
-enum Plan<S> {
-    Done(Result<S, DurableError>),
-    Park,
-    /// Run a check on the carried state (`None`: the initial state).
-    Check {
-        carried: Option<S>,
-        attempt: u32,
-        send_start: bool,
-    },
-    Unknown(String),
+/// Where the live run of a wait-for-condition starts: a check on the carried state (`None`: the
+/// initial state), sending its START first unless it was already sent.
+struct Check<S> {
+    carried: Option<S>,
+    attempt: u32,
+    send_start: bool,
 }
 
 impl<S, F, Fut, E> IntoFuture for WaitForCondition<S, F, WaitStrategy<S>>
@@ -321,160 +305,77 @@ where
     E: Into<Error> + Send + 'static,
 {
     async fn run(self) -> Result<S, DurableError> {
-        let exec = self.ctx.exec.clone();
-        let what = label("wait_for_condition", self.name.as_deref(), &self.op.positional);
-        let expected = Expected {
-            op_type: OperationType::Step,
-            sub_type: OperationSubType::WaitForCondition,
-            name: self.name.as_deref(),
-        };
-        let plan = exec.with_record(&self.op, &expected, |record| {
-            let Some(record) = record else { return Plan::Check { carried: None, attempt: 1, send_start: true } };
-            let details = record.step_details.clone().unwrap_or_default();
-            let attempt = details.attempt.unwrap_or(0).saturating_add(1);
+        let shell = &self.shell;
+        let read = |payload: Option<&str>| decode_or_json(&self.serdes, payload, || shell.label());
+        let replay = shell.replay(|record| {
+            let Some(record) = record else {
+                return Plan::Live(Check { carried: None, attempt: 1, send_start: true });
+            };
+            let details = record.step_details.as_ref();
+            let attempt = details.and_then(|d| d.attempt).unwrap_or(0).saturating_add(1);
+            let state = details.and_then(|d| d.result.as_deref());
             match &record.status {
-                OperationStatus::Succeeded => Plan::Done(read_state(&self.serdes, details.result.as_deref(), &what)),
-                OperationStatus::Failed => {
-                    let error = details.error.unwrap_or_default();
-                    Plan::Done(Err(DurableError::from_object(ErrorKind::ConditionCheckFailed, &error)))
-                }
+                OperationStatus::Succeeded => Plan::Done(read(state)),
+                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
                 OperationStatus::Pending => Plan::Park,
+                // The carried state, read before the START that clears it. An interrupted check
+                // (STARTED) has lost it to its START and starts over from the initial state.
                 status @ (OperationStatus::Ready | OperationStatus::Started) => {
-                    // The carried state, read before the START that clears it. An interrupted check
-                    // (STARTED) has lost it to its START and starts over from the initial state.
-                    let carried = match details.result.as_deref() {
-                        Some(payload) => match read_state(&self.serdes, Some(payload), &what) {
-                            Ok(state) => Some(state),
-                            Err(error) => return Plan::Done(Err(error)),
-                        },
-                        None => None,
-                    };
-                    Plan::Check { carried, attempt, send_start: *status == OperationStatus::Ready }
+                    match state.map(|state| read(Some(state))).transpose() {
+                        Ok(carried) => {
+                            Plan::Live(Check { carried, attempt, send_start: *status == OperationStatus::Ready })
+                        }
+                        Err(error) => Plan::Done(Err(error)),
+                    }
                 }
                 other => Plan::Unknown(other.to_string()),
             }
         });
-        let Some(plan) = plan else { match Halted.await {} };
-        let (carried, attempt, send_start) = match plan {
-            Plan::Done(outcome) => return outcome,
-            Plan::Park => match exec.park().await {},
-            Plan::Unknown(status) => {
-                let error = DurableError::new(
-                    ErrorKind::UnknownStatus,
-                    format!("{what} has status `{status}`, which a wait-for-condition step cannot have"),
-                );
-                match exec.halt(error).await {}
-            }
-            Plan::Check { carried, attempt, send_start } => (carried, attempt, send_start),
+        let Check { carried, attempt, send_start } = match replay.await {
+            Replay::Recorded(outcome) => return outcome,
+            Replay::Live(check) => check,
         };
-        let Self { ctx, op, name, initial_state, check, strategy, serdes } = self;
-        let tail = Tail { ctx, op, name, what };
+        let Self { shell, initial_state, check, strategy, serdes } = self;
         if send_start {
-            exec.enqueue(tail.update(OperationAction::Start));
+            shell.send(shell.update(OperationAction::Start));
         }
         let state = carried.unwrap_or(initial_state);
-        let check_ctx = StepContext::new(attempt, tail.op.id.to_string(), tail.name.clone());
+        let check_ctx = StepContext::new(attempt, shell.op.id.to_string(), shell.name.clone());
         let outcome = {
-            let _busy = exec.busy();
+            let _busy = shell.ctx.exec.busy();
             check(state, check_ctx).await
         };
         let state = match outcome {
             Ok(state) => state,
             Err(error) => {
-                let object = error_object_of(error, ErrorKind::ConditionCheckFailed.default_error_type());
-                return tail.fail(DurableError::from_object(ErrorKind::ConditionCheckFailed, &object)).await;
+                return shell.fail(error_object_of(error, ErrorKind::ConditionCheckFailed.default_error_type())).await;
             }
         };
-        let payload = match write_state(&serdes, &state, &tail.what) {
+        let payload = encode_or_json(&serdes, &state, || shell.label())
+            .and_then(|payload| STEP_RESULT_LIMIT.check(payload, "state", || shell.label(), "carry a smaller state"));
+        let payload = match payload {
             Ok(payload) => payload,
-            Err(error) => return tail.fail(error).await,
+            Err(error) => return shell.fail(error.to_object()).await,
         };
-        if payload.len() > MAX_STEP_RESULT_BYTES {
-            let error = DurableError::new(
-                ErrorKind::PayloadTooLarge,
-                format!(
-                    "the state of {} is {} bytes, over the step result limit of {MAX_STEP_RESULT_BYTES} bytes \
-                     (256 KiB); carry a smaller state",
-                    tail.what,
-                    payload.len()
-                ),
-            );
-            return tail.fail(error).await;
-        }
         match strategy.decide(&state, attempt) {
             WaitOutcome::ContinueAfter(delay) => {
-                let mut update = tail.update(OperationAction::Retry);
+                let mut update = shell.retry(delay);
                 update.payload = Some(payload);
-                update.step_options = Some(StepOptions { next_attempt_delay_seconds: Some(delay.as_secs().max(1)) });
-                exec.enqueue(update);
-                match exec.park().await {}
+                shell.suspend(update).await
             }
             WaitOutcome::Done => {
-                let mut update = tail.update(OperationAction::Succeed);
-                update.payload = Some(payload.clone());
-                let seq = exec.enqueue(update);
-                exec.durable(seq).await;
+                shell.succeed(payload.clone()).await;
                 // What replay will read: the state decoded from exactly the recorded payload.
-                read_state(&serdes, Some(&payload), &tail.what)
+                decode_or_json(&serdes, Some(&payload), || shell.label())
             }
             WaitOutcome::Exhausted => {
                 let error = DurableError::new(
                     ErrorKind::MaxChecksExceeded,
-                    format!("{} did not meet its condition after {attempt} checks", tail.what),
+                    format!("{} did not meet its condition after {attempt} checks", shell.label()),
                 );
-                tail.fail(error).await
+                shell.fail(error.to_object()).await
             }
         }
-    }
-}
-
-fn read_state<S: DeserializeOwned + 'static>(
-    serdes: &Option<Arc<dyn Serdes<S>>>,
-    payload: Option<&str>,
-    what: &str,
-) -> Result<S, DurableError> {
-    match serdes {
-        Some(serdes) => decode_with(serdes.as_ref(), payload, || what.to_owned()),
-        None => decode(payload, what),
-    }
-}
-
-fn write_state<S: Serialize + 'static>(
-    serdes: &Option<Arc<dyn Serdes<S>>>,
-    state: &S,
-    what: &str,
-) -> Result<String, DurableError> {
-    match serdes {
-        Some(serdes) => encode_with(serdes.as_ref(), state, || what.to_owned()),
-        None => encode(state, what),
-    }
-}
-
-// The builder without its check and strategy, for what happens after the check ran.
-struct Tail {
-    ctx: DurableContext,
-    op: OpId,
-    name: Option<String>,
-    what: String,
-}
-
-impl Tail {
-    fn update(&self, action: OperationAction) -> OperationUpdate {
-        let mut update = OperationUpdate::new(&*self.op.id, OperationType::Step, action);
-        update.parent_id = self.op.parent_id.as_deref().map(str::to_owned);
-        update.name = self.name.clone();
-        update.sub_type = Some(OperationSubType::WaitForCondition);
-        update
-    }
-
-    async fn fail<S>(self, error: DurableError) -> Result<S, DurableError> {
-        let object = error.to_object();
-        let mut update = self.update(OperationAction::Fail);
-        update.error = Some(object.clone());
-        let seq = self.ctx.exec.enqueue(update);
-        self.ctx.exec.durable(seq).await;
-        // What replay will rebuild from the record, so the live run sees the same error.
-        Err(DurableError::from_object(ErrorKind::ConditionCheckFailed, &object))
     }
 }
 

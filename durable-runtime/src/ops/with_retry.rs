@@ -18,12 +18,11 @@
 //! duration of a WAIT not yet recorded). The strategy must decide the same way for the same attempt and
 //! error; the built-in ones do.
 
-use super::child::ChildContext;
+use super::child::{self, ChildContext};
+use super::shell::Shell;
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
-use crate::engine::ids::OpId;
 use crate::error::{DurableError, Error};
-use crate::protocol::OperationSubType;
 use crate::retry::{RetryDecision, RetryStrategy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -32,11 +31,9 @@ use std::sync::Arc;
 
 /// A block retried as a unit, being configured. Created by [`DurableContext::with_retry`]; await it
 /// for the result of the first attempt that succeeds.
-#[must_use = "a with_retry block does nothing until it is awaited"]
+#[must_use = "a with_retry block does nothing until it is awaited: add `.await`"]
 pub struct WithRetry<F> {
-    ctx: DurableContext,
-    op: OpId,
-    name: String,
+    shell: Shell,
     retry: RetryStrategy,
     body: F,
 }
@@ -44,7 +41,7 @@ pub struct WithRetry<F> {
 impl<F> WithRetry<F> {
     /// The name of the outer context (default `with-retry`), recorded and checked on replay.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.shell.name = Some(name.into());
         self
     }
 
@@ -66,13 +63,7 @@ impl DurableContext {
         T: Serialize + DeserializeOwned + Send + 'static,
         E: Into<Error> + Send + 'static,
     {
-        WithRetry {
-            ctx: self.clone(),
-            op: self.next_id(),
-            name: "with-retry".to_owned(),
-            retry: RetryStrategy::default(),
-            body,
-        }
+        WithRetry { shell: child::named(self, "with-retry"), retry: RetryStrategy::default(), body }
     }
 }
 
@@ -87,21 +78,15 @@ where
     type IntoFuture = BoxFuture<Result<T, DurableError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Self { ctx, op, name, retry, body } = self;
+        let Self { shell, retry, body } = self;
         let body = Arc::new(body);
         let outer = move |outer: DurableContext| async move {
             let mut attempt: u32 = 1;
             loop {
                 let body = body.clone();
                 let run = move |inner: DurableContext| body(inner, attempt);
-                let outcome: Result<T, DurableError> = ChildContext::with_op(
-                    &outer,
-                    outer.next_id(),
-                    OperationSubType::RunInChildContext,
-                    Some(format!("attempt-{attempt}")),
-                    run,
-                )
-                .await;
+                let outcome: Result<T, DurableError> =
+                    outer.run_in_child_context(run).name(format!("attempt-{attempt}")).await;
                 let error = match outcome {
                     Ok(value) => return Ok(value),
                     Err(error) => error,
@@ -115,7 +100,6 @@ where
                 attempt = attempt.saturating_add(1);
             }
         };
-        let child = ChildContext::with_op(&ctx, op, OperationSubType::RunInChildContext, Some(name), outer);
-        child.into_future()
+        ChildContext::in_shell(shell, outer).into_future()
     }
 }
