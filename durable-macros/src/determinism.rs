@@ -32,8 +32,9 @@ struct Rule {
 
 use Pattern::{Prefix, Suffix};
 
-const CLOCK_FIX: &str = "read the time in a `#[durable_step]` and use the value it returns";
-const RAND_FIX: &str = "draw random values in a `#[durable_step]` and use the value it returns";
+const CLOCK_FIX: &str = "use `ctx.now().await?`, which records the time once, or read it in a `#[durable_step]`";
+const RAND_FIX: &str = "use `ctx.random_u64().await?`, which records the value once, or draw it in a `#[durable_step]`";
+const UUID_FIX: &str = "use `ctx.uuid().await?`, which records the id once, or create it in a `#[durable_step]`";
 
 /// The table of path rules, checked in order; the first match reports.
 const RULES: &[Rule] = &[
@@ -129,7 +130,7 @@ const RULES: &[Rule] = &[
             Suffix(&["spawn_blocking"]),
         ],
         message: "`tokio::spawn` in a `#[durable_workflow]` runs work outside the replayed control flow; \
-                  await a `#[durable_step]` instead",
+                  run work side by side with `ctx.map(..)` or `ctx.parallel()`, or await a `#[durable_step]`",
     },
     Rule {
         patterns: &[
@@ -181,7 +182,7 @@ pub(crate) fn rule_for(segs: &[String]) -> Option<String> {
     } else if rule.message.contains("different values") {
         Some(RAND_FIX)
     } else if rule.message.contains("`Uuid`") {
-        Some("create it in a `#[durable_step]` and use the value it returns")
+        Some(UUID_FIX)
     } else {
         None
     };

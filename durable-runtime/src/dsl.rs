@@ -48,7 +48,7 @@ impl<T, E> BodyResult for Result<T, E> {
 ///
 /// Awaited outside a workflow, it yields an error of type [`NOT_IN_WORKFLOW_ERROR`] without running the
 /// body. To unit-test the body without durability, use [`run_body`](Self::run_body).
-#[must_use = "a step does nothing until it is awaited"]
+#[must_use = "a step does nothing until it is awaited: add `.await`"]
 pub struct StepCall<R> {
     name: &'static str,
     retry: Option<RetryStrategy>,
@@ -184,7 +184,7 @@ type WorkflowBody<R> = Box<dyn FnOnce(DurableContext) -> BoxFuture<R> + Send>;
 ///
 /// It yields `Result<O, DurableError>`; as for [`StepCall`], the error keeps the `ErrorType` and
 /// message of the body's error, live and on replay.
-#[must_use = "a workflow does nothing until it is awaited"]
+#[must_use = "a workflow does nothing until it is awaited: add `.await`"]
 pub struct WorkflowCall<R> {
     name: &'static str,
     ctx: DurableContext,
