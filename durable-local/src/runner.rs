@@ -5,11 +5,11 @@
 use super::{LocalError, LocalService};
 use durable_runtime::checkpoint::memory::{InvocationRecord, MemoryError};
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::invocation::{Handler, Options};
 use durable_runtime::lambda::{self, DurableService, LambdaContext, LambdaEvent};
 use durable_runtime::protocol::ids::uuid_v4;
 use durable_runtime::protocol::{ErrorObject, InvocationOutput};
 use durable_runtime::testing::{TestResult, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
+use durable_runtime::{Handler, Options};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;

@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use durable_runtime::checkpoint::memory::MemoryService;
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::invocation::invoke;
+use durable_runtime::invoke;
 use durable_runtime::protocol::{InvocationInput, InvocationOutput, InvocationStatus};
 use durable_runtime::{DurableContext, Error, Options};
 use serde_json::Value;

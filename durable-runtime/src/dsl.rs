@@ -115,7 +115,7 @@ impl<R> StepCall<R> {
 
 impl<T: 'static, E> StepCall<Result<T, E>> {
     /// Registers `undo(&result)` as a compensation once the step succeeded (on the live run and on
-    /// every replay), so it runs if the workflow fails later (see [`crate::ops::saga`]). `undo` is
+    /// every replay), so it runs if the workflow fails later (see [`DurableContext::compensate`]). `undo` is
     /// typically a `#[durable_step]` call: `.compensate(|receipt| refund(receipt.clone()))`, which is
     /// what `#[durable_step(compensate = refund)]` writes.
     pub fn compensate<C, CF, U, UE>(mut self, undo: C) -> Self

@@ -88,11 +88,11 @@
 #[path = "private.rs"]
 pub mod __private;
 pub mod checkpoint;
-pub mod context;
-pub mod dsl;
+pub(crate) mod context;
+pub(crate) mod dsl;
 mod engine;
-pub mod error;
-pub mod invocation;
+pub(crate) mod error;
+pub(crate) mod invocation;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logging;
@@ -104,10 +104,10 @@ pub mod retry;
 pub mod testing;
 
 pub use context::DurableContext;
-pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall};
-pub use error::{DurableError, Error, ErrorKind};
-pub use invocation::{Handler, InvocationError, Options};
-pub use ops::step::{StepContext, StepSemantics};
+pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall, NOT_IN_WORKFLOW_ERROR};
+pub use error::{DurableError, Error, ErrorKind, CALLBACK_HEARTBEAT_ERROR_TYPE, CALLBACK_TIMEOUT_ERROR_TYPE};
+pub use invocation::{invoke, Handler, InvocationError, Options};
+pub use ops::{StepContext, StepSemantics};
 pub use plugin::Plugin;
 
 /// The repository's README, compiled and run as doctests so that its examples stay true. Its
@@ -310,7 +310,7 @@ pub use durable_macros::durable_workflow;
 /// restored on replay, so it is not returned on the live run either.
 ///
 /// Awaited outside a workflow, a step yields an error of type
-/// [`NOT_IN_WORKFLOW_ERROR`](dsl::NOT_IN_WORKFLOW_ERROR) without running. To **unit-test a body**,
+/// [`NOT_IN_WORKFLOW_ERROR`] without running. To **unit-test a body**,
 /// call [`StepCall::run_body`]: `charge(1, 2).run_body().await` runs it once, without durability.
 ///
 /// # Equivalent code without the macro

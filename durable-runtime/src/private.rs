@@ -1,12 +1,14 @@
 //! What `#[durable_workflow]` and `#[durable_step]` expansions touch, and nothing else. Not a public
 //! API: its contents change without notice.
 
+/// The bound of [`assert_body_result`], public so that its diagnostics name it.
+pub use crate::dsl::BodyResult;
 pub use crate::dsl::{StepCall, WorkflowCall};
 pub use crate::ops::step::StepSemantics;
 pub use crate::retry::{Jitter, RetryStrategy};
 pub use ::core::time::Duration;
 
-use crate::dsl::{BodyResult, Unchecked};
+use crate::dsl::Unchecked;
 use crate::error::Error;
 
 use crate::ops::callback::{CallbackResult, CreateCallback, WaitForCallback};

@@ -93,7 +93,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Settled<T> {
 
 /// Which of two operations won an [`any`](DurableContext::any) or [`race`](DurableContext::race).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Either2<A, B> {
+pub enum OneOf2<A, B> {
     /// The first operation.
     A(A),
     /// The second operation.
@@ -153,7 +153,7 @@ pub trait Constituents {
     /// What [`all_settled`](DurableContext::all_settled) yields: the outcomes, in constituent order.
     type Settled: DeserializeOwned + Send + 'static;
     /// What [`any`](DurableContext::any) and [`race`](DurableContext::race) yield: the winner, tagged
-    /// with its position (`Either2`, `OneOf3`, ... for tuples; `(index, value)` for a `Vec`).
+    /// with its position (`OneOf2`, `OneOf3`, ... for tuples; `(index, value)` for a `Vec`).
     type Winner: DeserializeOwned + Send + 'static;
 
     /// The constituents as futures of their JSON values, in order.
@@ -207,7 +207,7 @@ macro_rules! tuple_constituents {
     };
 }
 
-tuple_constituents!(Either2; F1 T1, F2 T2);
+tuple_constituents!(OneOf2; F1 T1, F2 T2);
 tuple_constituents!(OneOf3; F1 T1, F2 T2, F3 T3);
 tuple_constituents!(OneOf4; F1 T1, F2 T2, F3 T3, F4 T4);
 tuple_constituents!(OneOf5; F1 T1, F2 T2, F3 T3, F4 T4, F5 T5);
@@ -411,7 +411,7 @@ impl DurableContext {
     }
 
     /// Runs the operations `f` creates concurrently and yields the first success, tagged with its
-    /// position ([`Either2`], [`OneOf3`], ...); the others are dropped. Fails with
+    /// position ([`OneOf2`], [`OneOf3`], ...); the others are dropped. Fails with
     /// [`ALL_FAILED_ERROR_TYPE`] when every operation failed. One recorded child context named `any`.
     pub fn any<F, C>(&self, f: F) -> Combinator<F, C::Winner>
     where
@@ -422,7 +422,7 @@ impl DurableContext {
     }
 
     /// Runs the operations `f` creates concurrently and yields the first to settle: its value tagged
-    /// with its position ([`Either2`], [`OneOf3`], ...), or its error. The others are dropped. One
+    /// with its position ([`OneOf2`], [`OneOf3`], ...), or its error. The others are dropped. One
     /// recorded child context named `race`; replay returns the recorded winner.
     pub fn race<F, C>(&self, f: F) -> Combinator<F, C::Winner>
     where

@@ -99,9 +99,9 @@ impl DurableContext {
         Recorded::new(self, "random", fastrand::f64, identity)
     }
 
-    /// Waits until `target` (a [`SystemTime`] or a [`Timestamp`]). See
-    /// [`deterministic`](crate::ops::deterministic): the time left is computed once from a recorded
-    /// `now` and rounded up to whole seconds; a target already past returns at once.
+    /// Waits until `target` (a [`SystemTime`] or a [`Timestamp`]). See [`WaitUntil`]: the time left
+    /// is computed once from a recorded `now` and rounded up to whole seconds; a target already past
+    /// returns at once.
     pub fn wait_until(&self, target: impl Into<Timestamp>) -> WaitUntil {
         WaitUntil { shell: child::named(self, "wait-until"), target: target.into() }
     }
@@ -109,6 +109,11 @@ impl DurableContext {
 
 /// A wait until a point in time, being configured. Created by [`DurableContext::wait_until`]; await it
 /// to wait.
+///
+/// [`wait_until`](DurableContext::wait_until) is one child context (named `wait-until` unless renamed)
+/// holding a `now` step and, when the target is in the future, a WAIT for the whole seconds left,
+/// computed from the recorded `now` so it is the same on every replay. A target in the past (or less
+/// than a millisecond ahead) returns at once without a WAIT.
 #[must_use = "a wait does nothing until it is awaited: add `.await`"]
 pub struct WaitUntil {
     shell: Shell,

@@ -37,7 +37,7 @@ impl DurableContext {
     /// Applies `f(ctx, item, index)` to every item, each in its own child context (a `Map` context
     /// with one `MapIteration` per item). Steps awaited inside `f` bind to the item's context. The
     /// result lists every started item with its status, result or error, and never fails because an
-    /// item failed: use [`BatchResult::throw_if_error`] or [`BatchResult::into_results`] for that.
+    /// item failed: use [`BatchResult::require_success`] or [`BatchResult::into_results`] for that.
     pub fn map<T, F, Fut, R, E>(&self, items: impl IntoIterator<Item = T>, f: F) -> Map<T, F, R>
     where
         T: Send + 'static,

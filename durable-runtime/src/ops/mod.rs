@@ -5,21 +5,36 @@
 //! for it, and the shell builds its updates, looks its record up, and replays or hands over to the
 //! live run.
 
-pub mod batch;
-pub mod callback;
-pub mod child;
-pub mod combinators;
-pub mod deterministic;
-pub mod invoke;
-pub mod map;
-pub mod parallel;
-pub mod saga;
+pub(crate) mod batch;
+pub(crate) mod callback;
+pub(crate) mod child;
+pub(crate) mod combinators;
+pub(crate) mod deterministic;
+pub(crate) mod invoke;
+pub(crate) mod map;
+pub(crate) mod parallel;
+pub(crate) mod saga;
 pub mod serdes;
 pub(crate) mod shell;
-pub mod step;
-pub mod wait;
-pub mod wait_for_condition;
-pub mod with_retry;
+pub(crate) mod step;
+pub(crate) mod wait;
+pub(crate) mod wait_for_condition;
+pub(crate) mod with_retry;
+
+pub use batch::{BatchItem, BatchItemStatus, BatchResult, CompletionConfig, CompletionReason, Nesting};
+pub use callback::{Callback, CallbackResult, CreateCallback, WaitForCallback};
+pub use child::ChildContext;
+pub use combinators::{
+    Combinator, Constituents, ErasedFuture, OneOf2, OneOf3, OneOf4, OneOf5, Settled, ALL_FAILED_ERROR_TYPE,
+};
+pub use deterministic::{Recorded, WaitUntil};
+pub use invoke::Invoke;
+pub use map::Map;
+pub use parallel::Parallel;
+pub use step::{Step, StepContext, StepSemantics};
+pub use wait::Wait;
+pub use wait_for_condition::{CheckContext, NoWaitStrategy, WaitDecision, WaitForCondition, WaitOutcome, WaitStrategy};
+pub use with_retry::WithRetry;
 
 use crate::error::{DurableError, ErrorKind};
 use crate::protocol::ErrorObject;

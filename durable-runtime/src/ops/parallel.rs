@@ -23,7 +23,7 @@ impl DurableContext {
     /// Runs branches, each in its own child context (a `Parallel` context with one `ParallelBranch`
     /// per branch), and collects their results in branch order. All branches return the same type;
     /// use `serde_json::Value` or an enum for branches of different shapes. The result never fails
-    /// because a branch failed: use [`BatchResult::throw_if_error`] for that.
+    /// because a branch failed: use [`BatchResult::require_success`] for that.
     pub fn parallel<R>(&self) -> Parallel<R>
     where
         R: Serialize + DeserializeOwned + Send + 'static,

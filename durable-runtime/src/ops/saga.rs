@@ -44,6 +44,22 @@ impl DurableContext {
     /// Registers a compensation: if the workflow body fails, `body` runs as a checkpointed step named
     /// `name` (with the default retry strategy), after the compensations registered later than it.
     /// Register it right after the work it undoes succeeded, in the workflow's root context.
+    ///
+    /// A workflow registers a compensation after the work it undoes has succeeded (`ctx.compensate(..)`,
+    /// or `#[durable_step(compensate = undo)]`, which registers `undo(result)` when the step succeeds).
+    /// When the workflow body returns an error, the runtime runs the registered compensations **last in,
+    /// first out**, each as a checkpointed step (or as the durable operations it is made of), and then
+    /// fails the execution with the body's error. A compensation that fails after its retries is recorded
+    /// as failed and the remaining ones still run.
+    ///
+    /// Replay makes this crash-safe: every invocation replays the body, which registers the same
+    /// compensations in the same order and fails with the same recorded error; compensations that already
+    /// completed replay from their records, and the one that was interrupted resumes.
+    ///
+    /// Registrations are read from the body as it runs, so they must happen where the body always runs:
+    /// in the workflow's root context. A child context (a sub-workflow, a map item, a parallel branch)
+    /// whose result is recorded is not re-run on replay, so a compensation registered inside it would be
+    /// lost on the invocation that needs it; registering there fails the execution with an error saying so.
     pub fn compensate<F, Fut, E>(&self, name: impl Into<String>, body: F)
     where
         F: FnOnce(StepContext) -> Fut + Send + 'static,

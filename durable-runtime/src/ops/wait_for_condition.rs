@@ -33,7 +33,7 @@ impl DurableContext {
     /// [`WaitForCondition::until`] or [`WaitForCondition::strategy`] before awaiting.
     ///
     /// ```no_run
-    /// use durable_runtime::ops::wait_for_condition::WaitStrategy;
+    /// use durable_runtime::ops::WaitStrategy;
     /// use durable_runtime::{DurableContext, Error};
     /// use std::time::Duration;
     ///

@@ -31,6 +31,24 @@ use std::sync::Arc;
 
 /// A block retried as a unit, being configured. Created by [`DurableContext::with_retry`]; await it
 /// for the result of the first attempt that succeeds.
+///
+/// The block is one child context (SubType `RunInChildContext`, named `with-retry` unless renamed).
+/// Attempt *n* runs in its own nested child context named `attempt-n`, so each attempt's operations
+/// get fresh ids; a failed attempt records its failure. After a failure the [`RetryStrategy`] decides:
+/// retry after a delay, waited durably as a WAIT named `retry-delay-n` (the invocation suspends), or
+/// give up with the last error, which the outer context records.
+///
+/// ```text
+/// with-retry            CONTEXT
+/// attempt-1           CONTEXT  FAILED   (its operations under it)
+/// retry-delay-1       WAIT
+/// attempt-2           CONTEXT  SUCCEEDED
+/// ```
+///
+/// Replay is exact: recorded attempts return their outcome without running the block, and the
+/// strategy's decision is recomputed from the recorded error (a random jitter only affects the
+/// duration of a WAIT not yet recorded). The strategy must decide the same way for the same attempt and
+/// error; the built-in ones do.
 #[must_use = "a with_retry block does nothing until it is awaited: add `.await`"]
 pub struct WithRetry<F> {
     shell: Shell,
@@ -55,7 +73,7 @@ impl<F> WithRetry<F> {
 impl DurableContext {
     /// Runs `body(ctx, attempt)` (attempt numbers start at 1) until an attempt succeeds or the retry
     /// strategy gives up, each attempt in its own child context so its operations get fresh ids.
-    /// Delays between attempts are durable waits. See [`with_retry`](crate::ops::with_retry).
+    /// Delays between attempts are durable waits. See [`WithRetry`].
     pub fn with_retry<F, Fut, T, E>(&self, body: F) -> WithRetry<F>
     where
         F: Fn(DurableContext, u32) -> Fut + Send + Sync + 'static,

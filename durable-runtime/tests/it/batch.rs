@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_runtime::checkpoint::memory::MemoryService;
-use durable_runtime::ops::batch::{BatchItemStatus, CompletionConfig, CompletionReason, Nesting};
+use durable_runtime::ops::{BatchItemStatus, CompletionConfig, CompletionReason, Nesting};
 use durable_runtime::protocol::{OperationAction, OperationType};
 use durable_runtime::retry::RetryStrategy;
 use durable_runtime::testing::{ExecutionStatus, TestRunner};

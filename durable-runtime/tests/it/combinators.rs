@@ -2,7 +2,7 @@
 //! `now` / `uuid` / `random`, driven through the in-process test runner.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use durable_runtime::ops::combinators::{Either2, OneOf3, Settled, ALL_FAILED_ERROR_TYPE};
+use durable_runtime::ops::{OneOf2, OneOf3, Settled, ALL_FAILED_ERROR_TYPE};
 use durable_runtime::protocol::{Operation, OperationStatus, OperationType};
 use durable_runtime::retry::{Jitter, RetryStrategy};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};
@@ -119,7 +119,7 @@ async fn all_fails_with_the_first_error_and_replays_it_identically() {
 #[tokio::test]
 async fn race_returns_the_recorded_winner_on_replay() {
     let calls = counter();
-    let seen: Arc<Mutex<Vec<Either2<String, ()>>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<OneOf2<String, ()>>>> = Arc::default();
     let (c, out) = (calls.clone(), seen.clone());
     let handler = move |ctx: DurableContext, _: Value| {
         let (c, out) = (c.clone(), out.clone());
@@ -143,7 +143,7 @@ async fn race_returns_the_recorded_winner_on_replay() {
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "replay does not call the closure");
     let seen = seen.lock().unwrap();
-    assert_eq!(*seen, vec![Either2::A("call 0".to_owned()), Either2::A("call 0".to_owned())]);
+    assert_eq!(*seen, vec![OneOf2::A("call 0".to_owned()), OneOf2::A("call 0".to_owned())]);
     assert_eq!(named(result.operations(), "race").len(), 1);
 }
 

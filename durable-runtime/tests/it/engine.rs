@@ -4,7 +4,7 @@
 
 use durable_runtime::checkpoint::memory::{CrashPoint, MemoryService};
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::ops::step::StepSemantics;
+use durable_runtime::ops::StepSemantics;
 use durable_runtime::protocol::limits::MAX_REQUEST_BYTES;
 use durable_runtime::protocol::{OperationAction, OperationStatus, OperationType};
 use durable_runtime::retry::{Jitter, RetryStrategy};
@@ -566,7 +566,7 @@ async fn malformed_envelopes_give_clear_errors() {
         ),
     ];
     for (event, expected) in cases {
-        let err = durable_runtime::invocation::invoke(&handler, event, client.clone(), &options).await.unwrap_err();
+        let err = durable_runtime::invoke(&handler, event, client.clone(), &options).await.unwrap_err();
         let text = err.to_string();
         assert!(text.contains(expected), "`{text}` should mention `{expected}`");
         assert!(text.starts_with("invalid durable-execution envelope"), "{text}");
@@ -647,7 +647,7 @@ async fn corrupting_any_member_of_an_envelope_gives_an_answer_never_a_panic() {
     };
     let client: Arc<dyn CheckpointClient> = Arc::new(MemoryService::new());
     let options = durable_runtime::Options::default();
-    let baseline = durable_runtime::invocation::invoke(&handler, envelope.clone(), client.clone(), &options).await;
+    let baseline = durable_runtime::invoke(&handler, envelope.clone(), client.clone(), &options).await;
     assert_eq!(baseline.unwrap()["Status"], "SUCCEEDED", "the uncorrupted envelope replays to the end");
     let mut paths = Vec::new();
     pointers(&envelope, String::new(), &mut paths);
@@ -660,7 +660,7 @@ async fn corrupting_any_member_of_an_envelope_gives_an_answer_never_a_panic() {
                 *slot = replacement.clone();
             }
             // Each outcome is an envelope (maybe FAILED or PENDING) or a typed invocation error.
-            match durable_runtime::invocation::invoke(&handler, corrupted, client.clone(), &options).await {
+            match durable_runtime::invoke(&handler, corrupted, client.clone(), &options).await {
                 Ok(out) => assert!(out["Status"].is_string(), "{path} = {replacement}: {out}"),
                 Err(e) => assert!(!e.to_string().is_empty()),
             }

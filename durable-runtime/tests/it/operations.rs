@@ -2,7 +2,7 @@
 //! against the in-memory service; histories checked against the shapes of the conformance suite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use durable_runtime::ops::wait_for_condition::{WaitDecision, WaitStrategy};
+use durable_runtime::ops::{WaitDecision, WaitStrategy};
 use durable_runtime::protocol::{ErrorObject, OperationAction, OperationStatus, OperationType};
 use durable_runtime::retry::{Jitter, RetryStrategy};
 use durable_runtime::testing::{CallbackAction, ExecutionStatus, TestRunner};

@@ -2,8 +2,8 @@
 //! both read values back through the deserializer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use durable_runtime::ops::batch::BatchResult;
 use durable_runtime::ops::serdes::{from_fns, Serdes};
+use durable_runtime::ops::BatchResult;
 use durable_runtime::protocol::{OperationSubType, OperationType};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};
 use durable_runtime::{DurableContext, Error};

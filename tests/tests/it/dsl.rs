@@ -210,7 +210,7 @@ async fn unchecked_runs_its_future() {
 #[tokio::test]
 async fn a_step_outside_a_workflow_is_a_clear_error_and_its_body_is_testable() {
     let durable: DurableError = add_one(1).await.unwrap_err();
-    assert_eq!(durable.error_type(), durable_runtime::dsl::NOT_IN_WORKFLOW_ERROR);
+    assert_eq!(durable.error_type(), durable_runtime::NOT_IN_WORKFLOW_ERROR);
     assert!(durable.message().contains("`add-one`"), "{}", durable.message());
     assert_eq!(add_one(1).run_body().await.unwrap(), 2);
 }

@@ -2,7 +2,7 @@
 //! of conformance §2 ("How checkpoint actions appear in history").
 
 use super::executions::{execution_arn, function_name_of, EXECUTED_VERSION};
-use super::state::{after, Execution};
+use super::state::{after, StoredExecution};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus, RetryDetails};
 use crate::protocol::ids::{random_hex, uuid_v4};
 use crate::protocol::{
@@ -33,7 +33,7 @@ pub(super) struct TargetExecution {
     pub(super) tenant_id: Option<String>,
 }
 
-impl Execution {
+impl StoredExecution {
     /// Applies `update` (already validated) at time `now`, and says what it started that the service
     /// must track (a callback to route, a target execution to create).
     pub(super) fn apply(&mut self, update: &OperationUpdate, now: Timestamp) -> Applied {

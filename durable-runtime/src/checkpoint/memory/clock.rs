@@ -1,7 +1,7 @@
 //! Virtual time: the service's clock (wall clock plus skipped time), skipping forward, and the
 //! timers that skipping fires.
 
-use super::state::Execution;
+use super::state::StoredExecution;
 use super::{Inner, MemoryService};
 use crate::protocol::Timestamp;
 use std::time::Duration;
@@ -44,6 +44,6 @@ impl MemoryService {
     /// The earliest armed timer of the execution: a WAIT's `ScheduledEndTimestamp`, a PENDING STEP's
     /// `NextAttemptTimestamp`, or a CALLBACK timeout.
     pub fn next_timer(&self, arn: &str) -> Option<Timestamp> {
-        self.lock().executions.get(arn).filter(|e| !e.status.is_terminal()).and_then(Execution::next_timer)
+        self.lock().executions.get(arn).filter(|e| !e.status.is_terminal()).and_then(StoredExecution::next_timer)
     }
 }

@@ -2,7 +2,7 @@
 //! invokes that start one for their target and complete with its outcome.
 
 use super::apply::{Applied, TargetExecution};
-use super::state::Execution;
+use super::state::StoredExecution;
 use super::{Inner, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus};
 use crate::protocol::ids::uuid_v4;
@@ -98,7 +98,7 @@ fn create_execution(
     now: Timestamp,
 ) -> String {
     let arn = execution_arn(function_name, &name, &execution_id);
-    let mut exec = Execution::new(name.clone(), execution_id.clone());
+    let mut exec = StoredExecution::new(name.clone(), execution_id.clone());
     let mut op = Operation::new(execution_id, OperationType::Execution, OperationStatus::Started);
     op.name = Some(name);
     op.start_timestamp = Some(now);

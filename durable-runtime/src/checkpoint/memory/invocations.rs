@@ -4,7 +4,7 @@
 
 use super::client::page_marker;
 use super::executions::propagate_to_caller;
-use super::state::{CurrentInvocation, Execution};
+use super::state::{CurrentInvocation, StoredExecution};
 use super::{MemoryError, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus};
 use crate::protocol::ids::uuid_v4;
@@ -170,7 +170,7 @@ fn exit_error() -> ErrorObject {
 }
 
 /// Why the service rejects `output`, if it does (protocol §1.2).
-fn check_output(exec: &Execution, output: &InvocationOutput) -> Option<ErrorObject> {
+fn check_output(exec: &StoredExecution, output: &InvocationOutput) -> Option<ErrorObject> {
     let message = match output.status {
         InvocationStatus::Succeeded if output.error.is_some() => "Cannot provide an Error for SUCCEEDED status.",
         InvocationStatus::Failed if output.result.is_some() => "Cannot provide a Result for FAILED status.",
@@ -187,7 +187,7 @@ fn check_output(exec: &Execution, output: &InvocationOutput) -> Option<ErrorObje
 }
 
 /// Appends the terminal execution event of a finished execution (once).
-fn close(exec: &mut Execution, now: Timestamp) {
+fn close(exec: &mut StoredExecution, now: Timestamp) {
     if exec.closed {
         return;
     }

@@ -51,7 +51,7 @@ pub use invocations::{
 pub use snapshot::ExecutionSnapshot;
 
 use crate::checkpoint::CheckpointError;
-use state::Execution;
+use state::StoredExecution;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -86,7 +86,7 @@ impl std::error::Error for MemoryError {}
 
 /// The service's shared state.
 struct Inner {
-    executions: HashMap<String, Execution>,
+    executions: HashMap<String, StoredExecution>,
     /// CallbackId → (ARN, operation id).
     callbacks: HashMap<String, (String, String)>,
     /// Target execution ARN → the chained invoke that started it.
@@ -100,7 +100,7 @@ struct Inner {
 }
 
 impl Inner {
-    fn execution_mut(&mut self, arn: &str) -> Result<&mut Execution, MemoryError> {
+    fn execution_mut(&mut self, arn: &str) -> Result<&mut StoredExecution, MemoryError> {
         self.executions.get_mut(arn).ok_or_else(|| MemoryError::UnknownExecution(arn.to_owned()))
     }
 }

@@ -1,7 +1,7 @@
 //! Snapshots of one execution, for stores that persist the service's state (the local service keeps
 //! one JSON file per execution) and restore it when a service starts again.
 
-use super::state::Execution;
+use super::state::StoredExecution;
 use super::{ExecutionStatus, MemoryService};
 use crate::protocol::{OperationType, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub struct ExecutionSnapshot {
     arn: String,
     /// The service's (virtual) time when the snapshot was taken.
     clock: Timestamp,
-    execution: Execution,
+    execution: StoredExecution,
 }
 
 impl fmt::Debug for ExecutionSnapshot {

@@ -32,7 +32,7 @@ pub(super) struct CurrentInvocation {
 
 /// One execution (serializable, for the local service's store).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Execution {
+pub(super) struct StoredExecution {
     pub(super) name: String,
     /// Id of the EXECUTION operation (the ARN's last segment).
     pub(super) execution_id: String,
@@ -63,7 +63,7 @@ pub(super) struct Execution {
     pub(super) last_response: Option<(String, String, crate::protocol::CheckpointResponse)>,
 }
 
-impl Execution {
+impl StoredExecution {
     pub(super) fn new(name: String, execution_id: String) -> Self {
         Self {
             name,

@@ -1,7 +1,7 @@
 //! Validation of a whole checkpoint batch before anything is applied, with the emulators' messages
 //! (protocol §2.6, §2.7, §3.3). A rejected batch records nothing.
 
-use super::state::Execution;
+use super::state::StoredExecution;
 use crate::protocol::{
     ErrorObject, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
 };
@@ -23,7 +23,7 @@ struct Shadow {
 }
 
 /// Checks every update of `updates` against `exec` and the earlier updates of the batch.
-pub(super) fn validate(exec: &Execution, updates: &[OperationUpdate]) -> Result<(), String> {
+pub(super) fn validate(exec: &StoredExecution, updates: &[OperationUpdate]) -> Result<(), String> {
     let mut shadows: HashMap<&str, Shadow> = HashMap::new();
     let mut seen: HashMap<&str, (usize, OperationAction)> = HashMap::new();
     if updates.iter().filter(|u| u.op_type == OperationType::Execution).count() > 1 {

@@ -234,7 +234,7 @@ impl<R> BatchResult<R> {
     }
 
     /// The first failed item's error, if any item failed.
-    pub fn throw_if_error(&self) -> Result<(), DurableError> {
+    pub fn require_success(&self) -> Result<(), DurableError> {
         match self.errors().first() {
             Some(error) => Err((*error).clone()),
             None => Ok(()),
@@ -243,7 +243,7 @@ impl<R> BatchResult<R> {
 
     /// The successful results in index order, or the first error.
     pub fn into_results(self) -> Result<Vec<R>, DurableError> {
-        self.throw_if_error()?;
+        self.require_success()?;
         Ok(self.items.into_iter().filter_map(|i| i.result).collect())
     }
 }

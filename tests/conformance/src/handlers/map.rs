@@ -4,7 +4,7 @@
 
 use super::{project, workflow};
 use crate::ConformanceHandler;
-use durable_runtime::ops::batch::{CompletionConfig, Nesting};
+use durable_runtime::ops::{CompletionConfig, Nesting};
 use durable_runtime::{durable_step, durable_workflow, DurableContext, Error};
 use serde_json::Value;
 use std::time::Duration;
@@ -107,7 +107,7 @@ async fn map_rethrow(ctx: DurableContext, _input: Value) -> Result<Value, Error>
         .max_concurrency(1)
         .completion(CompletionConfig::fail_fast())
         .await?;
-    batch.throw_if_error()?;
+    batch.require_success()?;
     Ok(Value::Null)
 }
 

@@ -17,7 +17,7 @@ mod wait_for_callback;
 mod wait_for_condition;
 
 use crate::{ConformanceHandler, HandlerFuture, HostRef};
-use durable_runtime::ops::batch::BatchResult;
+use durable_runtime::ops::BatchResult;
 use durable_runtime::{DurableContext, Error, WorkflowCall};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

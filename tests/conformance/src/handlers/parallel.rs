@@ -4,8 +4,8 @@
 
 use super::{project, workflow};
 use crate::ConformanceHandler;
-use durable_runtime::ops::batch::{BatchResult, CompletionConfig, Nesting};
-use durable_runtime::ops::parallel::Parallel;
+use durable_runtime::ops::Parallel;
+use durable_runtime::ops::{BatchResult, CompletionConfig, Nesting};
 use durable_runtime::{durable_step, durable_workflow, DurableContext, Error};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -132,7 +132,7 @@ async fn parallel_fail_fast(ctx: DurableContext, _input: Value) -> Result<Value,
 async fn parallel_rethrow(ctx: DurableContext, _input: Value) -> Result<Value, Error> {
     let parallel = ctx.parallel().name("throwing").max_concurrency(1).completion(CompletionConfig::fail_fast());
     let batch = branches(parallel, &[true, false]).await?;
-    batch.throw_if_error()?;
+    batch.require_success()?;
     Ok(Value::Null)
 }
 

@@ -4,8 +4,8 @@
 use super::workflow;
 use crate::targets::ECHO;
 use crate::ConformanceHandler;
-use durable_runtime::ops::batch::BatchResult;
 use durable_runtime::ops::serdes::{from_fns, Serdes};
+use durable_runtime::ops::BatchResult;
 use durable_runtime::{durable_workflow, DurableContext, Error};
 use serde_json::Value;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 
 use super::workflow;
 use crate::ConformanceHandler;
-use durable_runtime::ops::wait_for_condition::{WaitDecision, WaitStrategy};
+use durable_runtime::ops::{WaitDecision, WaitStrategy};
 use durable_runtime::{durable_step, durable_workflow, DurableContext, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
