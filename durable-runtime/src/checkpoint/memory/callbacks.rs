@@ -1,8 +1,8 @@
 //! Callbacks: the answers (success, failure, heartbeat) that reach a CALLBACK operation by its
 //! `CallbackId`, and the routing from an id to its execution.
 
-use super::state::after;
-use super::{MemoryError, MemoryService};
+use super::state::{after, StoredExecution};
+use super::{Inner, MemoryError, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType};
 use crate::protocol::{ErrorObject, Operation, OperationStatus};
 
@@ -32,18 +32,8 @@ impl MemoryService {
     pub fn callback_heartbeat(&self, callback_id: &str) -> Result<(), MemoryError> {
         let mut inner = self.lock();
         let now = inner.now();
-        let (arn, op_id) = inner
-            .callbacks
-            .get(callback_id)
-            .cloned()
-            .ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        let exec = inner.execution_mut(&arn)?;
-        let i = exec.index.get(&op_id).copied().ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        let entry = exec.ops.get_mut(i).ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        if entry.op.status != OperationStatus::Started || exec.status.is_terminal() {
-            return Err(MemoryError::CallbackClosed(callback_id.to_owned()));
-        }
-        if let Some((seconds, deadline)) = entry.heartbeat.as_mut() {
+        let (exec, i) = inner.open_callback(callback_id)?;
+        if let Some((seconds, deadline)) = exec.ops[i].heartbeat.as_mut() {
             *deadline = after(now, *seconds);
         }
         Ok(())
@@ -56,29 +46,34 @@ impl MemoryService {
     ) -> Result<(), MemoryError> {
         let mut inner = self.lock();
         let now = inner.now();
-        let (arn, op_id) = inner
-            .callbacks
-            .get(callback_id)
-            .cloned()
-            .ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        let exec = inner.execution_mut(&arn)?;
-        let i = exec.index.get(&op_id).copied().ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        let running = !exec.status.is_terminal();
-        let entry = exec.ops.get_mut(i).ok_or_else(|| MemoryError::UnknownCallback(callback_id.to_owned()))?;
-        if entry.op.status != OperationStatus::Started || !running {
-            return Err(MemoryError::CallbackClosed(callback_id.to_owned()));
-        }
+        let (exec, i) = inner.open_callback(callback_id)?;
+        let entry = &mut exec.ops[i];
         let (event_type, details) = f(&mut entry.op);
         entry.op.end_timestamp = Some(now);
         let op = entry.op.clone();
         exec.push_event(event_type, Some(&op), details, now);
         exec.touch(i);
-        exec.updated_ids.push(op_id);
+        exec.updated_ids.push(op.id);
         Ok(())
     }
 
     /// The ARN of the execution the callback `callback_id` belongs to.
     pub fn callback_execution(&self, callback_id: &str) -> Option<String> {
         self.lock().callbacks.get(callback_id).map(|(arn, _)| arn.clone())
+    }
+}
+
+impl Inner {
+    /// The execution and operation index of the CALLBACK `callback_id`, while it still waits for an
+    /// answer (STARTED, in a running execution).
+    fn open_callback(&mut self, callback_id: &str) -> Result<(&mut StoredExecution, usize), MemoryError> {
+        let unknown = || MemoryError::UnknownCallback(callback_id.to_owned());
+        let (arn, op_id) = self.callbacks.get(callback_id).cloned().ok_or_else(unknown)?;
+        let exec = self.execution_mut(&arn)?;
+        let i = exec.index.get(&op_id).copied().filter(|i| *i < exec.ops.len()).ok_or_else(unknown)?;
+        if exec.ops[i].op.status != OperationStatus::Started || exec.status.is_terminal() {
+            return Err(MemoryError::CallbackClosed(callback_id.to_owned()));
+        }
+        Ok((exec, i))
     }
 }
