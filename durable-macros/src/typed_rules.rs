@@ -56,6 +56,20 @@ fn strip(mut expr: &Expr) -> &Expr {
     }
 }
 
+/// A place expression (`orders`, `self.orders`, `batches[i]`, `*orders`): naming it in a check takes
+/// a reference and moves nothing. Other expressions (calls) are not checked, since naming them again
+/// would move their arguments; bind such a value to a variable to have it checked.
+fn is_place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place(&f.base),
+        Expr::Index(i) => is_place(&i.expr) && matches!(&*i.index, Expr::Path(_) | Expr::Lit(_)),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => is_place(&u.expr),
+        Expr::Paren(p) => is_place(&p.expr),
+        _ => false,
+    }
+}
+
 /// A path that names a static by Rust's naming convention: its last segment is `SCREAMING_CASE`.
 fn is_static_path(expr: &Expr) -> bool {
     let Expr::Path(path) = expr else { return false };
@@ -93,7 +107,7 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
             return;
         }
         if let Expr::MethodCall(m) = expr {
-            if is_iterating_call(expr) {
+            if is_iterating_call(expr) && is_place(strip(&m.receiver)) {
                 self.found.push((Check::Order, strip(&m.receiver)));
             }
             if is_static_path(strip(&m.receiver)) {
@@ -105,7 +119,7 @@ impl<'ast> Visit<'ast> for Iterated<'ast> {
 
     fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
         // `for x in map.iter()` is reported once, on `map`, by the method rule.
-        if !is_iterating_call(strip(&expr.expr)) {
+        if !is_iterating_call(strip(&expr.expr)) && is_place(strip(&expr.expr)) {
             self.found.push((Check::Order, strip(&expr.expr)));
         }
         self.visit_expr(&expr.expr);
@@ -273,6 +287,9 @@ mod tests {
     #[test]
     fn lookups_and_opt_outs_are_not_checked() {
         assert_eq!(checks(quote!(let v = orders.get(&id); let n = orders.len(); orders.insert(1, 2);)), 0);
+        // A call is not named again (that would move its arguments); places are.
+        assert_eq!(checks(quote!(for x in load(input) {} for k in build(input).keys() {})), 0);
+        assert_eq!(checks(quote!(for x in &self.orders {} for k in batches[0].keys() {} for v in *m {})), 3);
         assert_eq!(checks(quote!(let keys = unchecked(orders.keys().count());)), 0);
         assert_eq!(checks(quote!(ctx.step(move |_| async move { for k in m.keys() {} Ok(()) }).await?;)), 0);
         assert_eq!(

@@ -9,6 +9,10 @@ async fn price(item: String) -> Result<u32, Error> {
     Ok(item.len() as u32)
 }
 
+fn parts(name: String) -> Vec<String> {
+    name.split('-').map(str::to_owned).collect()
+}
+
 #[durable_workflow]
 async fn total(ctx: DurableContext, orders: HashMap<String, u32>) -> Result<u32, Error> {
     let _ = &ctx;
@@ -23,6 +27,11 @@ async fn total(ctx: DurableContext, orders: HashMap<String, u32>) -> Result<u32,
         sum += price(item.clone()).await? * quantity;
     }
     let tags: BTreeSet<u32> = ordered.values().copied().collect();
+    // An iterated call that moves its argument: it is evaluated once, as written.
+    let label = String::from("a-b");
+    for part in parts(label) {
+        sum += part.len() as u32;
+    }
     let mut seen: HashSet<u32> = HashSet::new();
     seen.insert(sum);
     let known = orders.get("a").copied().unwrap_or(0) + u32::from(orders.contains_key("b"));
