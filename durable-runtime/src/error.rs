@@ -51,10 +51,13 @@ pub enum ErrorKind {
     ConditionCheckFailed,
     /// A wait-for-condition used up its attempts without its condition being met.
     MaxChecksExceeded,
+    /// A durable operation was awaited inside the body of a step, where it would be recorded at the
+    /// wrong level (and differently on replay, when the step body does not run).
+    NestedOperation,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 16] = [
+    const ALL: [ErrorKind; 17] = [
         Self::StepFailed,
         Self::StepInterrupted,
         Self::ChildFailed,
@@ -71,6 +74,7 @@ impl ErrorKind {
         Self::InvokeFailed,
         Self::ConditionCheckFailed,
         Self::MaxChecksExceeded,
+        Self::NestedOperation,
     ];
 
     /// The kind whose default error type is `error_type`, for the specific kinds only.
@@ -114,6 +118,7 @@ impl ErrorKind {
             Self::InvokeFailed => "InvokeError",
             Self::ConditionCheckFailed => "WaitForConditionError",
             Self::MaxChecksExceeded => "WaitForCondition.MaxChecksExceeded",
+            Self::NestedOperation => "NestedOperationError",
         }
     }
 }

@@ -8,14 +8,17 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use durable_runtime::{DurableContext, Error};
+//! use durable_runtime::{durable_step, durable_workflow, DurableContext, Error};
 //! use std::time::Duration;
 //!
+//! #[durable_step]
+//! async fn greeting(name: String) -> Result<String, Error> {
+//!     Ok(format!("Hello, {name}!")) // any I/O: runs once, replays return the recorded value
+//! }
+//!
+//! #[durable_workflow]
 //! async fn greet(ctx: DurableContext, name: String) -> Result<String, Error> {
-//!     // Runs once; replays return the recorded value.
-//!     let greeting = ctx.step(move |_| async move { Ok::<_, Error>(format!("Hello, {name}!")) })
-//!         .name("greet")
-//!         .await?;
+//!     let greeting = greeting(name).await?; // step "greeting"
 //!     // The invocation suspends here; the service re-invokes the function a minute later.
 //!     ctx.wait(Duration::from_secs(60)).name("pause").await?;
 //!     Ok(greeting)
@@ -29,6 +32,9 @@
 //! # #[cfg(not(feature = "lambda"))]
 //! # fn main() { let _ = greet; }
 //! ```
+//!
+//! The macros expand to the builder API, which works on its own too:
+//! `ctx.step(|_| async { .. }).name("greeting").await?`.
 //!
 //! Test the same handler in-process with `testing::TestRunner` (feature `testing`, for
 //! `[dev-dependencies]`), which re-invokes it the way the service does and skips the waits, or end
@@ -344,12 +350,20 @@ pub use durable_macros::durable_workflow;
 /// | `retry = fixed(delay = "5s", max_attempts = 6, jitter = none)` | | `delay` required |
 /// | `retry = none` | | the first failure is final |
 /// | `semantics = at_least_once \| at_most_once` | `at_least_once` | see [`StepSemantics`] |
+/// | `compensate = undo` | none | saga: once the step succeeded, `undo(result.clone())` is registered and runs if the workflow fails later, last in, first out, as a checkpointed operation; `undo` is the path of a `#[durable_step]` taking the step's output type (see [`DurableContext::compensate`]) |
 /// | `crate = "path"` | `::durable_runtime` | where the runtime crate is, if renamed |
 ///
 /// Durations are parsed at compile time: a whole number and a unit, `ms`, `s`, `m`, `h` or `d`
 /// (`"500ms"`, `"5s"`, `"1m"`, `"2h"`); delays are rounded up to whole seconds by the service.
 ///
 /// # Compile-time checks
+///
+/// A step body is not replayed, so it must not await durable operations (another step, a wait, a
+/// `ctx` operation): doing so fails the execution with a `NestedOperationError` naming both, before
+/// anything is recorded for the inner operation. This is checked when the operation is awaited, not
+/// at compile time, because whether an awaited value is a durable operation is a matter of types the
+/// macro cannot see, and builder closures (`ctx.step(|_| ..)`) are not macro input at all. To reuse a
+/// step's logic inside another, call its body as a plain function with `.run_body()`.
 ///
 /// The function must be `async`, without generics, `self`, borrowed or `&mut` arguments (writes made
 /// in a step are lost on replay) or a `DurableContext` argument (use a sub-workflow); `T` must be

@@ -12,6 +12,7 @@ use crate::context::DurableContext;
 use crate::engine::ids::OpId;
 use crate::engine::{Expected, Halted};
 use crate::error::{DurableError, ErrorKind};
+use crate::ops::step::StepContext;
 use crate::protocol::{
     ContextOptions, ErrorObject, Operation, OperationAction, OperationSubType, OperationType, OperationUpdate,
     StepOptions,
@@ -49,6 +50,26 @@ pub(crate) enum Replay<T, L> {
     Recorded(Result<T, DurableError>),
     /// Run live, from where the record says.
     Live(L),
+}
+
+/// The error for `what`, awaited inside the body of the step `outer`.
+///
+/// A step body runs once and is not replayed: an operation awaited in it would be recorded as if the
+/// workflow body had awaited it, and on replay, where the step's recorded result is returned without
+/// running its body, that operation would be missing and everything after it would shift.
+fn nested(what: &str, outer: &StepContext) -> DurableError {
+    let outer = match outer.name() {
+        Some(name) => format!("step `{name}`"),
+        None => format!("the step with id {}", outer.operation_id()),
+    };
+    DurableError::new(
+        ErrorKind::NestedOperation,
+        format!(
+            "{what} was awaited inside the body of {outer}; durable operations cannot run inside a step \
+             body: await it in the workflow body (or a child context), or, for a `#[durable_step]`, call \
+             `.run_body()` to run its body as a plain function"
+        ),
+    )
 }
 
 /// One operation: where it is, what it is, and its name.
@@ -104,6 +125,9 @@ impl Shell {
     /// it (`None`: nothing is recorded yet). A recorded outcome and the live run go back to the
     /// caller; parking and halting never return.
     pub(crate) async fn replay<T, L>(&self, decide: impl FnOnce(Option<&Operation>) -> Plan<T, L>) -> Replay<T, L> {
+        if let Some(outer) = StepContext::current() {
+            self.halt(nested(&self.label(), &outer)).await
+        }
         let expected =
             Expected { op_type: &self.kind.op_type, sub_type: &self.kind.sub_type, name: self.name.as_deref() };
         // `None`: the record is another operation; the engine has already failed the execution.

@@ -7,6 +7,7 @@ mod combinators;
 mod engine;
 mod layers;
 mod logging;
+mod nesting;
 mod operations;
 mod plugins;
 mod saga;
