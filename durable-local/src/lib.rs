@@ -90,6 +90,13 @@ pub enum LocalError {
     },
     /// The service refused a call (unknown or finished execution).
     Service(MemoryError),
+    /// The run ended without the callback it was to stop at ever waiting for an answer.
+    CallbackNotPending {
+        /// The callback's name.
+        name: String,
+        /// The execution.
+        arn: String,
+    },
     /// The input could not be serialized.
     Input(String),
     /// The execution was still running after the invocation limit.
@@ -113,6 +120,9 @@ impl fmt::Display for LocalError {
             Self::Io { context, source } => write!(f, "local durable service: {context}: {source}"),
             Self::Store { path, message } => write!(f, "local durable store file {}: {message}", path.display()),
             Self::Service(e) => write!(f, "local durable service: {e}"),
+            Self::CallbackNotPending { name, arn } => {
+                write!(f, "execution `{arn}` stopped without a callback named `{name}` waiting for an answer")
+            }
             Self::Input(e) => write!(f, "the input does not serialize: {e}"),
             Self::MaxInvocations { limit, arn } => {
                 write!(f, "execution `{arn}` still running after {limit} invocations")

@@ -153,6 +153,23 @@ where
     /// Runs the execution `arn` (started by [`Self::start`], or found in the store) until it
     /// finishes or suspends with nothing that time can wake.
     pub async fn resume(&self, arn: &str) -> Result<TestResult, LocalError> {
+        self.drive(arn, None).await
+    }
+
+    /// Runs the execution `arn` until the callback named `name` waits for an answer, and stops there
+    /// before time moves on (with skipped time, its timeout has not fired). Answer it over HTTP or
+    /// through the service, then [`resume`](Self::resume). Fails with
+    /// [`LocalError::CallbackNotPending`] when the run ends without that callback waiting.
+    pub async fn resume_until_callback(&self, arn: &str, name: &str) -> Result<TestResult, LocalError> {
+        let result = self.drive(arn, Some(name)).await?;
+        let server = self.server().await?;
+        if server.service().pending_callback(arn, name).is_some() {
+            return Ok(result);
+        }
+        Err(LocalError::CallbackNotPending { name: name.to_owned(), arn: arn.to_owned() })
+    }
+
+    async fn drive(&self, arn: &str, until_callback: Option<&str>) -> Result<TestResult, LocalError> {
         let server = self.server().await?;
         let service = server.service();
         let client: Arc<dyn CheckpointClient> = Arc::new(server.checkpoint_client());
@@ -172,6 +189,9 @@ where
                 invocations += 1;
                 self.invoke_once(server, &mut function, arn).await?;
                 continue;
+            }
+            if until_callback.is_some_and(|name| service.pending_callback(arn, name).is_some()) {
+                break;
             }
             let Some(wake) = service.next_timer(arn) else { break };
             if self.skip_time {

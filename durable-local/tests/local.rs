@@ -260,3 +260,37 @@ async fn callbacks_are_answered_through_the_http_routes() {
     })
     .await;
 }
+
+async fn approval_within_an_hour(ctx: DurableContext, _: Value) -> Result<String, Error> {
+    let callback = ctx.create_callback::<String>().name("approval").timeout(Duration::from_secs(3600)).await?;
+    let decision = callback.result().await?;
+    Ok(format!("approved: {decision}"))
+}
+
+#[tokio::test]
+async fn with_skipped_time_a_callback_is_answered_before_its_timeout() {
+    bounded(async {
+        let runner = LocalRunner::new(approval_within_an_hour).skip_time(true);
+        let arn = runner.start(Value::Null).await.unwrap();
+        let waiting = runner.resume_until_callback(&arn, "approval").await.unwrap();
+        assert_eq!(waiting.status(), ExecutionStatus::Running, "the hour has not been skipped");
+        let id = waiting.callback_id("approval").unwrap().to_owned();
+        let client = runner.server().await.unwrap().lambda_client();
+        client
+            .send_durable_execution_callback_success()
+            .callback_id(&id)
+            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
+            .send()
+            .await
+            .unwrap();
+        let result = runner.resume(&arn).await.unwrap();
+        assert_eq!(result.output::<String>().unwrap(), "approved: yes");
+
+        // Without stopping at the callback, skipped time runs past the timeout.
+        let timed_out = runner.run(Value::Null).await.unwrap();
+        assert_eq!(timed_out.status(), ExecutionStatus::Failed);
+        let missing = runner.resume_until_callback(timed_out.execution_arn(), "approval").await;
+        assert!(matches!(missing, Err(durable_local::LocalError::CallbackNotPending { .. })), "{missing:?}");
+    })
+    .await;
+}

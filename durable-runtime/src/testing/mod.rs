@@ -69,6 +69,7 @@ mod result;
 pub use crate::checkpoint::memory::{ChainedInvocation, CrashPoint, ExecutionStatus, InvocationRecord, MemoryService};
 pub use crate::protocol::history::HistoryEvent;
 pub use callbacks::CallbackAction;
+pub(crate) use result::find_callback;
 pub use result::{TestError, TestResult};
 
 use crate::checkpoint::memory::MemoryError;
@@ -298,11 +299,38 @@ where
         self.resume(&arn).await
     }
 
+    /// Starts an execution with `input` and runs it until the callback named `name` (a
+    /// `create_callback` or a `wait_for_callback` of that name) waits for an answer, without letting
+    /// any time pass from then on: its timeouts have not fired. Answer it with
+    /// [`send_callback_success`](Self::send_callback_success) (or failure, or heartbeat) and
+    /// [`resume`](Self::resume). The result's [`callback_id`](TestResult::callback_id) gives the id.
+    /// Fails with [`TestError::CallbackNotPending`] when the run ends without that callback waiting.
+    pub async fn run_until_callback<T: Serialize>(&self, input: T, name: &str) -> Result<TestResult, TestError> {
+        let payload = serde_json::to_string(&input).map_err(|e| TestError::Input(e.to_string()))?;
+        let arn = self.service.start_execution(&self.function_name, Some(payload));
+        self.resume_until_callback(&arn, name).await
+    }
+
+    /// Continues the execution `arn` until the callback named `name` waits for an answer (see
+    /// [`run_until_callback`](Self::run_until_callback)).
+    pub async fn resume_until_callback(&self, arn: &str, name: &str) -> Result<TestResult, TestError> {
+        let result = self.drive(arn, Some(name)).await?;
+        if self.service.pending_callback(arn, name).is_some() {
+            return Ok(result);
+        }
+        Err(TestError::CallbackNotPending { name: name.to_owned(), arn: arn.to_owned(), status: result.status() })
+    }
+
     /// Continues the execution `arn` (for example after answering a callback) until it finishes or
     /// suspends with nothing that time can wake. The execution is invoked only if the service would
     /// invoke it (never invoked yet, something changed, or its last invocation failed). The
     /// invocation bound counts this call's invocations.
     pub async fn resume(&self, arn: &str) -> Result<TestResult, TestError> {
+        self.drive(arn, None).await
+    }
+
+    /// Drives `arn` (see [`World::drive`]) and collects the result.
+    async fn drive(&self, arn: &str, until_callback: Option<&str>) -> Result<TestResult, TestError> {
         let handler = invoke_fn(self.handler.clone(), self.options.clone());
         let world = World {
             service: &self.service,
@@ -320,11 +348,14 @@ where
                 sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_owned());
             })
             .max_level(tracing::Level::DEBUG);
-            world.drive(arn, &handler).with_subscriber(tracing_subscriber::registry().with(layer)).await?;
+            world
+                .drive(arn, &handler, until_callback)
+                .with_subscriber(tracing_subscriber::registry().with(layer))
+                .await?;
             let logs = std::mem::take(&mut *lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
             return Ok(TestResult::collect(&self.service, arn).with_logs(logs));
         }
-        world.drive(arn, &handler).await?;
+        world.drive(arn, &handler, until_callback).await?;
         Ok(TestResult::collect(&self.service, arn))
     }
 
@@ -348,8 +379,9 @@ impl<'a> World<'a> {
         self.responders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The re-invocation loop of one execution (see the [module docs](self)).
-    fn drive(&'a self, arn: &'a str, handler: &'a InvokeFn) -> DriveFuture<'a> {
+    /// The re-invocation loop of one execution (see the [module docs](self)). With `until_callback`,
+    /// it stops as soon as the callback of that name waits for an answer, before time moves on.
+    fn drive(&'a self, arn: &'a str, handler: &'a InvokeFn, until_callback: Option<&'a str>) -> DriveFuture<'a> {
         Box::pin(async move {
             let client: Arc<dyn CheckpointClient> = Arc::new(self.service.clone());
             let mut invocations = 0;
@@ -366,6 +398,9 @@ impl<'a> World<'a> {
                     invocations += 1;
                     self.invoke_once(arn, handler, &client).await?;
                     continue;
+                }
+                if until_callback.is_some_and(|name| self.service.pending_callback(arn, name).is_some()) {
+                    break;
                 }
                 self.responders().schedule(self.service, arn);
                 if self.run_targets(arn).await? {
@@ -421,7 +456,7 @@ impl<'a> World<'a> {
             let target =
                 self.targets.get(&invocation.function_name).or_else(|| self.targets.get(&invocation.target_function));
             match target.cloned() {
-                Some(Target::Workflow(handler)) => self.drive(&invocation.target_arn, &handler).await?,
+                Some(Target::Workflow(handler)) => self.drive(&invocation.target_arn, &handler, None).await?,
                 Some(Target::Stub(stub)) => self.run_stub(&invocation.target_arn, |input| stub(input))?,
                 None => {
                     let name = invocation.function_name.clone();

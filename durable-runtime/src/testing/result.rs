@@ -120,15 +120,7 @@ impl TestResult {
     /// The `CallbackId` of the callback named `name`: a CALLBACK operation with that name, or the
     /// callback inside the wait-for-callback named `name`.
     pub fn callback_id(&self, name: &str) -> Option<&str> {
-        let is_callback = |op: &&Operation| op.op_type == OperationType::Callback;
-        let named = self.operations.iter().filter(is_callback).find(|op| op.name.as_deref() == Some(name));
-        let inner = || {
-            let wrapper = self.operations.iter().find(|op| {
-                op.sub_type == Some(OperationSubType::WaitForCallback) && op.name.as_deref() == Some(name)
-            })?;
-            self.operations.iter().filter(is_callback).find(|op| op.parent_id.as_deref() == Some(wrapper.id.as_str()))
-        };
-        named.or_else(inner)?.callback_details.as_ref()?.callback_id.as_deref()
+        find_callback(&self.operations, name)?.callback_details.as_ref()?.callback_id.as_deref()
     }
 
     /// How many times the handler was invoked.
@@ -151,6 +143,16 @@ impl TestResult {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum TestError {
+    /// The run ended (finished, or suspended with nothing left to wake it) without the callback it
+    /// was to stop at ever waiting for an answer.
+    CallbackNotPending {
+        /// The callback's name.
+        name: String,
+        /// The execution.
+        arn: String,
+        /// Its status when the run ended.
+        status: ExecutionStatus,
+    },
     /// The input could not be serialized.
     Input(String),
     /// The service refused a call (unknown or finished execution).
@@ -177,6 +179,9 @@ impl fmt::Display for TestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Input(e) => write!(f, "cannot serialize the execution input: {e}"),
+            Self::CallbackNotPending { name, arn, status } => {
+                write!(f, "execution `{arn}` ended {status:?} without a callback named `{name}` waiting for an answer")
+            }
             Self::Service(e) => write!(f, "{e}"),
             Self::MaxInvocations { limit, arn } => {
                 write!(f, "execution `{arn}` still running after {limit} invocations (raise `max_invocations`?)")
@@ -199,4 +204,17 @@ impl From<MemoryError> for TestError {
     fn from(error: MemoryError) -> Self {
         Self::Service(error)
     }
+}
+
+/// The CALLBACK operation named `name` in `operations`: a callback with that name, or the callback
+/// inside the wait-for-callback named `name`.
+pub(crate) fn find_callback<'a>(operations: &'a [Operation], name: &str) -> Option<&'a Operation> {
+    let is_callback = |op: &&Operation| op.op_type == OperationType::Callback;
+    let named = operations.iter().filter(is_callback).find(|op| op.name.as_deref() == Some(name));
+    named.or_else(|| {
+        let wrapper = operations
+            .iter()
+            .find(|op| op.sub_type == Some(OperationSubType::WaitForCallback) && op.name.as_deref() == Some(name))?;
+        operations.iter().filter(is_callback).find(|op| op.parent_id.as_deref() == Some(wrapper.id.as_str()))
+    })
 }

@@ -3,6 +3,7 @@
 
 mod aws_client;
 mod batch;
+mod callback_tests;
 mod combinators;
 mod engine;
 mod layers;

@@ -3,7 +3,7 @@
 
 use super::{InvocationRecord, MemoryService};
 use crate::protocol::history::{ExecutionStatus, HistoryEvent};
-use crate::protocol::{CheckpointRequest, ErrorObject, Operation};
+use crate::protocol::{CheckpointRequest, ErrorObject, Operation, OperationStatus};
 
 impl MemoryService {
     /// Every operation of the execution in creation order, including the EXECUTION operation and
@@ -15,6 +15,17 @@ impl MemoryService {
     /// One operation by Id.
     pub fn operation(&self, arn: &str, id: &str) -> Option<Operation> {
         self.lock().executions.get(arn).and_then(|e| e.get(id)).map(|e| e.op.clone())
+    }
+
+    /// The `CallbackId` of the callback named `name` (a CALLBACK of that name, or the callback of
+    /// the wait-for-callback of that name) while it waits for an answer; `None` otherwise.
+    pub fn pending_callback(&self, arn: &str, name: &str) -> Option<String> {
+        let operations = self.operations(arn);
+        let callback = crate::testing::find_callback(&operations, name)?;
+        if callback.status != OperationStatus::Started {
+            return None;
+        }
+        callback.callback_details.as_ref()?.callback_id.clone()
     }
 
     /// The execution's history events, in order.
