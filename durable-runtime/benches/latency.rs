@@ -26,7 +26,9 @@ fn bench(c: &mut Criterion) {
             rt.block_on(async {
                 let service = MemoryService::new();
                 service.set_latency(Duration::from_millis(5));
-                let result = TestRunner::new(hundred_steps).with_service(service.clone()).run(()).await.unwrap();
+                // The replay audit is off: the benchmark measures the live run alone.
+                let runner = TestRunner::new(hundred_steps).with_service(service.clone()).replay_audit(false);
+                let result = runner.run(()).await.unwrap();
                 assert_eq!(result.status(), ExecutionStatus::Succeeded);
                 assert_eq!(service.requests(result.execution_arn()).len(), 100, "one request per step");
             })

@@ -120,6 +120,23 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
+    invoke_tracked(handler, event, client, options, false).await.map(|(output, _)| output)
+}
+
+/// [`invoke`], also returning the ids of the recorded operations the code reached, in order, when
+/// `track_visits` is set (the test runner's replay audit).
+pub(crate) async fn invoke_tracked<H, I, O>(
+    handler: &H,
+    event: serde_json::Value,
+    client: Arc<dyn CheckpointClient>,
+    options: &Options,
+    track_visits: bool,
+) -> Result<(serde_json::Value, Vec<Arc<str>>), InvocationError>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
     let envelope: InvocationInput =
         serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
     let InvocationInput { durable_execution_arn, checkpoint_token, initial_execution_state, .. } = envelope;
@@ -128,10 +145,12 @@ where
     let input = find_input(&operations)?;
     let start_info = (!options.plugins.is_empty())
         .then(|| invocation_start_info(&durable_execution_arn, &operations, options.request_id.clone()));
-    let exec = Arc::new(
-        Execution::new(durable_execution_arn, checkpoint_token, operations, client)
-            .with_plugins(options.plugins.clone(), options.log_replay),
-    );
+    let mut exec = Execution::new(durable_execution_arn, checkpoint_token, operations, client)
+        .with_plugins(options.plugins.clone(), options.log_replay);
+    if track_visits {
+        exec = exec.tracking_visits();
+    }
+    let exec = Arc::new(exec);
     if let Some(info) = &start_info {
         exec.hooks.emit(|p| p.on_invocation_start(info));
         for op in info.updated_operations.iter().filter(|op| op.status.as_ref().is_some_and(|s| s.is_terminal())) {
@@ -170,8 +189,9 @@ where
         };
         exec.hooks.emit(|p| p.on_invocation_end(&info));
     }
-    serde_json::to_value(output)
-        .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
+    let output = serde_json::to_value(output)
+        .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))?;
+    Ok((output, exec.visited()))
 }
 
 /// What the invocation-start hook is told, when plugins are registered.

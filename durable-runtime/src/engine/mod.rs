@@ -80,6 +80,9 @@ struct Inner {
     /// Namespaces (positional prefix, `""` at the root) whose code reached an operation without a
     /// terminal record: their code runs live from there on (see [`Execution::replaying`]).
     live: HashSet<String>,
+    /// The ids of the recorded operations the code reached, in order, when they are tracked (the
+    /// test runner's replay audit); `None` otherwise, which costs nothing.
+    visited: Option<Vec<Arc<str>>>,
 }
 
 /// What the recorded operation at a position looks like, for the nondeterminism check.
@@ -115,6 +118,7 @@ impl Execution {
                 waiters: Vec::new(),
                 driver: None,
                 live: HashSet::new(),
+                visited: None,
             }),
         }
     }
@@ -125,6 +129,17 @@ impl Execution {
         self.hooks = crate::plugin::Hooks::new(plugins);
         self.log_replay = log_replay;
         self
+    }
+
+    /// Tracks which recorded operations the code reaches (see [`Self::visited`]).
+    pub(crate) fn tracking_visits(self) -> Self {
+        self.lock().visited = Some(Vec::new());
+        self
+    }
+
+    /// The ids of the recorded operations the code reached so far, in order (empty unless tracked).
+    pub(crate) fn visited(&self) -> Vec<Arc<str>> {
+        self.lock().visited.clone().unwrap_or_default()
     }
 
     /// True while the code of namespace `ns` is replaying: its owner has a terminal record (a
@@ -164,6 +179,11 @@ impl Execution {
         f: impl FnOnce(Option<&Operation>) -> R,
     ) -> Option<R> {
         let mut inner = self.lock();
+        if inner.visited.is_some() && inner.ops.get(&op.id).is_some() {
+            if let Some(visited) = inner.visited.as_mut() {
+                visited.push(op.id.clone());
+            }
+        }
         let record = inner.ops.get(&op.id);
         if let Some(record) = record {
             if let Some(mismatch) = mismatch(record, expected) {

@@ -27,6 +27,13 @@
 //! # }
 //! ```
 //!
+//! Every run that ends is audited: the runner replays the finished execution once more, in a fresh
+//! invocation over its final state, and fails with [`TestError::ReplayDiverged`] when the replay
+//! starts an operation or runs a step body, misses a recorded operation, or ends with another
+//! result. That catches what the replay-time position check cannot see: a loop in hash order over
+//! steps of the same name, state a step mutated and the body reads, a helper reading the clock.
+//! [`TestRunner::replay_audit`] turns it off.
+//!
 //! The re-invocation loop, per invocation: build the envelope ([`MemoryService::invocation_input`]),
 //! invoke, record the outcome ([`MemoryService::complete_invocation`]), then
 //! - the execution finished → done;
@@ -63,6 +70,7 @@
 //! # }
 //! ```
 
+mod audit;
 mod callbacks;
 mod result;
 
@@ -131,6 +139,7 @@ pub struct TestRunner<H, I, O> {
     function_name: String,
     max_invocations: usize,
     options: Options,
+    replay_audit: bool,
     #[cfg_attr(not(feature = "json-logs"), allow(dead_code))]
     capture_logs: bool,
     targets: HashMap<String, Target>,
@@ -165,6 +174,7 @@ where
             function_name: DEFAULT_FUNCTION_NAME.to_owned(),
             max_invocations: DEFAULT_MAX_INVOCATIONS,
             options: Options::default(),
+            replay_audit: true,
             capture_logs: false,
             targets: HashMap::new(),
             responders: Mutex::default(),
@@ -191,6 +201,17 @@ where
     #[must_use]
     pub fn max_invocations(mut self, n: usize) -> Self {
         self.max_invocations = n;
+        self
+    }
+
+    /// Turns the replay audit off (on by default): after a run ends, the runner replays the whole
+    /// execution once more from its final state and fails with [`TestError::ReplayDiverged`] when
+    /// the replay starts anything, runs a step body, misses a recorded operation, or ends with
+    /// another result (see the [module docs](self)). Turn it off only for a workflow that is
+    /// nondeterministic on purpose, such as a test of the runtime's own nondeterminism detection.
+    #[must_use]
+    pub fn replay_audit(mut self, on: bool) -> Self {
+        self.replay_audit = on;
         self
     }
 
@@ -329,8 +350,19 @@ where
         self.drive(arn, None).await
     }
 
-    /// Drives `arn` (see [`World::drive`]) and collects the result.
+    /// Drives `arn` (see [`World::drive`]), audits its replay once it has finished, and collects the
+    /// result.
     async fn drive(&self, arn: &str, until_callback: Option<&str>) -> Result<TestResult, TestError> {
+        let result = self.drive_only(arn, until_callback).await?;
+        if self.replay_audit && result.status().is_terminal() {
+            audit::audit(&*self.handler, &self.service, arn)
+                .await
+                .map_err(|detail| TestError::ReplayDiverged { arn: arn.to_owned(), detail })?;
+        }
+        Ok(result)
+    }
+
+    async fn drive_only(&self, arn: &str, until_callback: Option<&str>) -> Result<TestResult, TestError> {
         let handler = invoke_fn(self.handler.clone(), self.options.clone());
         let world = World {
             service: &self.service,

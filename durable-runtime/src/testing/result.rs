@@ -143,6 +143,14 @@ impl TestResult {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum TestError {
+    /// The replay audit found that replaying the finished execution does not agree with its record:
+    /// the workflow is not deterministic (see [`TestRunner::replay_audit`](super::TestRunner::replay_audit)).
+    ReplayDiverged {
+        /// The execution.
+        arn: String,
+        /// The first divergence.
+        detail: String,
+    },
     /// The run ended (finished, or suspended with nothing left to wake it) without the callback it
     /// was to stop at ever waiting for an answer.
     CallbackNotPending {
@@ -179,6 +187,9 @@ impl fmt::Display for TestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Input(e) => write!(f, "cannot serialize the execution input: {e}"),
+            Self::ReplayDiverged { arn, detail } => {
+                write!(f, "replaying the finished execution `{arn}` diverged from its record: {detail}")
+            }
             Self::CallbackNotPending { name, arn, status } => {
                 write!(f, "execution `{arn}` ended {status:?} without a callback named `{name}` waiting for an answer")
             }

@@ -70,7 +70,7 @@ async fn all_over_a_step_a_wait_and_a_child_records_one_context_and_replays_it()
     assert_eq!(steps.load(Ordering::SeqCst), 2, "each step body ran once");
     assert_eq!(closures.load(Ordering::SeqCst), 2, "the closure ran live and once resuming the STARTED context");
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2, "after the combinator's wait, and on replay after the outer wait");
+    assert_eq!(seen.len(), 3, "after the combinator's wait, on replay after the outer wait, and in the replay audit");
     assert_eq!(seen[0], seen[1]);
     let ops = result.operations();
     let all = named(ops, "all");
@@ -105,7 +105,7 @@ async fn all_fails_with_the_first_error_and_replays_it_identically() {
     let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3, "live, replay, and the replay audit");
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0], ("Declined".to_owned(), "card expired".to_owned()));
     let both = named(result.operations(), "both");
@@ -143,7 +143,7 @@ async fn race_returns_the_recorded_winner_on_replay() {
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "replay does not call the closure");
     let seen = seen.lock().unwrap();
-    assert_eq!(*seen, vec![OneOf2::A("call 0".to_owned()), OneOf2::A("call 0".to_owned())]);
+    assert_eq!(*seen, vec![OneOf2::A("call 0".to_owned()); 3], "live, replay, and the replay audit");
     assert_eq!(named(result.operations(), "race").len(), 1);
 }
 
@@ -226,7 +226,7 @@ async fn all_settled_keeps_every_outcome_across_replay() {
     let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3, "live, replay, and the replay audit");
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0].0, Settled::Ok(1));
     let Settled::Err(error) = &seen[0].1 else { panic!("expected a failure") };
@@ -376,7 +376,7 @@ async fn now_uuid_and_random_are_identical_across_replays() {
     let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3, "live, replay, and the replay audit");
     assert_eq!(seen[0], seen[1]);
     let (now, uuid, _, x) = &seen[0];
     assert!(now.elapsed().unwrap_or_default() < Duration::from_secs(60));

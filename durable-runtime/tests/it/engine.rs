@@ -194,7 +194,7 @@ async fn step_errors_keep_type_and_message_across_replay() {
     let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Succeeded);
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2, "live run and replay");
+    assert_eq!(seen.len(), 3, "live run, replay, and the replay audit");
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0].0, "Declined");
     assert_eq!(seen[0].2, ErrorKind::StepFailed);
@@ -326,7 +326,7 @@ async fn reordered_operations_fail_with_a_nondeterminism_error_naming_both() {
             Ok::<_, Error>(())
         }
     };
-    let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
+    let result = TestRunner::new(handler).replay_audit(false).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Failed);
     let error = result.error().unwrap();
     assert_eq!(error.error_type.as_deref(), Some("NonDeterministicExecutionError"));
@@ -351,7 +351,7 @@ async fn a_swallowed_nondeterminism_error_still_fails_the_execution() {
             Ok::<_, Error>("never")
         }
     };
-    let result = TestRunner::new(handler).run(Value::Null).await.unwrap();
+    let result = TestRunner::new(handler).replay_audit(false).run(Value::Null).await.unwrap();
     assert_eq!(result.status(), ExecutionStatus::Failed);
     assert_eq!(result.error().unwrap().error_type.as_deref(), Some("NonDeterministicExecutionError"));
 }
@@ -490,7 +490,7 @@ async fn a_large_child_result_uses_replay_children_and_is_rebuilt() {
     let service = MemoryService::new();
     let result = TestRunner::new(handler).with_service(service.clone()).run(Value::Null).await.unwrap();
     assert_eq!(result.output::<usize>().unwrap(), 300 * 1024);
-    assert_eq!(runs.load(Ordering::SeqCst), 2, "the body re-runs to rebuild the result");
+    assert_eq!(runs.load(Ordering::SeqCst), 3, "the body re-runs to rebuild the result (and in the replay audit)");
     let requests = service.requests(result.execution_arn());
     let succeed = requests
         .iter()

@@ -1,6 +1,7 @@
 //! The integration tests of `durable-runtime`, in one test binary (one link of the AWS stack instead
 //! of one per file). Each module drives the runtime through its public API.
 
+mod audit;
 mod aws_client;
 mod batch;
 mod callback_tests;

@@ -104,7 +104,7 @@ async fn a_callback_failure_is_the_senders_error_object_verbatim() {
     assert_eq!(result.status(), ExecutionStatus::Failed);
     assert_eq!(result.error().unwrap(), rejected());
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.len(), 2, "the live run and the replay audit");
     assert_eq!(seen[0].kind(), ErrorKind::CallbackFailed);
     assert_eq!(seen[0].error_type(), "RejectedError");
     assert_eq!(seen[0].message(), "not approved");
@@ -239,7 +239,7 @@ async fn a_failed_callback_still_returns_its_id_and_fails_only_its_result() {
     assert_eq!(result.output::<String>().unwrap(), "caught RejectedError");
     assert_eq!(result.invocation_count(), 3, "the answer and the wait each re-invoke");
     let ids = ids.lock().unwrap();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(ids.len(), 4, "three invocations and the replay audit");
     assert!(ids.iter().all(|id| id == &ids[0]));
     let history = history_json(result.history());
     assert_eq!(
