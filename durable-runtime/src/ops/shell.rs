@@ -149,9 +149,9 @@ impl Shell {
         Plan::Done(Err(DurableError::from_object(self.kind.failure, &error.cloned().unwrap_or_default())))
     }
 
-    /// Queues `update` without waiting for it to be durable.
-    pub(crate) fn send(&self, update: OperationUpdate) {
-        self.ctx.exec.enqueue(update);
+    /// Queues `update` without waiting for it to be durable; its sequence number.
+    pub(crate) fn send(&self, update: OperationUpdate) -> u64 {
+        self.ctx.exec.enqueue(update)
     }
 
     /// Queues `update` and resolves once it is durable.

@@ -10,16 +10,26 @@ use super::shell::{Kind, Plan, Replay, Shell};
 use super::{decode_with, encode_with, STEP_RESULT_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
+use crate::engine::Execution;
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
 use crate::protocol::{OperationAction, OperationStatus, OperationSubType, OperationType};
 use crate::retry::{RetryDecision, RetryStrategy};
+use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::sync::Arc;
 
 /// When a step body may run again after an invocation died during an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StepSemantics {
     /// The START of an attempt is sent without holding the body back, and an attempt interrupted
     /// before its outcome was recorded runs again. Bodies must tolerate running more than once.
+    ///
+    /// When the process dies during the body, the START may or may not have reached the service:
+    /// if it did, the history shows the attempt started and the next invocation runs it again
+    /// (without another START); if it was still queued, the service has no trace of the attempt and
+    /// the next invocation runs it as if for the first time. Either way the body runs again and
+    /// its outcome is recorded once. A body that needs its START on record before it goes on awaits
+    /// [`StepContext::started`].
     #[default]
     AtLeastOncePerRetry,
     /// The START of an attempt is durable before the body runs, and an attempt interrupted before its
@@ -29,11 +39,23 @@ pub enum StepSemantics {
 }
 
 /// What a step body is told about the attempt it runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StepContext {
     attempt: u32,
     operation_id: String,
     name: Option<String>,
+    /// The attempt's START, while it may still be on its way to the service.
+    start: Option<(Arc<Execution>, u64)>,
+}
+
+impl fmt::Debug for StepContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StepContext")
+            .field("attempt", &self.attempt)
+            .field("operation_id", &self.operation_id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 tokio::task_local! {
@@ -42,7 +64,27 @@ tokio::task_local! {
 
 impl StepContext {
     pub(crate) fn new(attempt: u32, operation_id: String, name: Option<String>) -> Self {
-        Self { attempt, operation_id, name }
+        Self { attempt, operation_id, name, start: None }
+    }
+
+    /// The same context, for an attempt whose START was queued as update `seq` of `exec`.
+    fn with_start(mut self, exec: &Arc<Execution>, seq: Option<u64>) -> Self {
+        self.start = seq.map(|seq| (exec.clone(), seq));
+        self
+    }
+
+    /// Resolves once the service has acknowledged this attempt's START.
+    ///
+    /// An at-least-once step sends its START while the body runs, without holding the body back; if
+    /// the process dies before the START is acknowledged, the service has no record that the attempt
+    /// began, and the next invocation runs the step again as if it never started. Await this in a
+    /// body that must not proceed before the attempt is on record (before an action whose repetition
+    /// you want visible in the history). For an at-most-once step, and for an attempt that sends no
+    /// START, it resolves at once: the START is already durable.
+    pub async fn started(&self) {
+        if let Some((exec, seq)) = &self.start {
+            exec.durable(*seq).await;
+        }
     }
 
     /// The context of the step whose body is running right now, `None` outside a step body. This is
@@ -201,14 +243,16 @@ where
     async fn attempt(self, attempt: u32, send_start: bool) -> Result<T, DurableError> {
         let Self { shell, body, retry, semantics, serdes } = self;
         let exec = &shell.ctx.exec;
+        let mut start_seq = None;
         if send_start {
             let start = shell.update(OperationAction::Start);
             match semantics {
-                StepSemantics::AtLeastOncePerRetry => shell.send(start),
+                StepSemantics::AtLeastOncePerRetry => start_seq = Some(shell.send(start)),
                 StepSemantics::AtMostOncePerRetry => shell.checkpoint(start).await,
             }
         }
-        let step_ctx = StepContext::new(attempt, shell.op.id.to_string(), shell.name.clone());
+        let step_ctx =
+            StepContext::new(attempt, shell.op.id.to_string(), shell.name.clone()).with_start(exec, start_seq);
         let hook = crate::plugin::attempt_start(
             &exec.hooks,
             (&shell.op.id, shell.op.parent_id.as_deref()),

@@ -6,6 +6,7 @@ mod aws_client;
 mod batch;
 mod callback_tests;
 mod combinators;
+mod crash;
 mod engine;
 mod layers;
 mod logging;

@@ -37,9 +37,10 @@ pub trait Host: Send + Sync {
     /// handler re-executed after the crash can go on.
     ///
     /// A Lambda host calls `std::process::exit` and must remember the crash somewhere that outlives
-    /// the process. The test-runner host arms `MemoryService::crash_on`, so the invocation dies at
-    /// its next checkpoint that records an outcome (the code after the call still runs, but nothing
-    /// it records reaches the service); it returns `true` when it armed the crash.
+    /// the process. The test-runner host calls `MemoryService::crash`: everything the invocation
+    /// has not had applied yet is lost, as with a process exit (the code after the call still runs,
+    /// but nothing it sends is applied); it returns `true` when it crashed the invocation. A handler
+    /// that needs its step's START on record before the crash awaits `StepContext::started` first.
     fn crash_once(&self) -> bool;
 
     /// Writes one line of plugin output (single-line JSON) where the host's logs go: stdout for a

@@ -18,7 +18,6 @@ use durable_conformance::matcher::{match_history, match_result, Bindings, Patter
 use durable_conformance::pending::{pending, Pending};
 use durable_conformance::{callback_actions, handler, targets, Host, FUNCTION_PREFIX};
 use durable_runtime::logging::JsonLayer;
-use durable_runtime::protocol::OperationAction;
 use durable_runtime::testing::{CallbackAction, CrashPoint, MemoryService, TestRunner};
 use durable_runtime::Handler;
 use serde::de::DeserializeOwned;
@@ -34,7 +33,7 @@ use tracing_subscriber::layer::SubscriberExt;
 /// Real time one requirement may take (the test runner skips virtual time, so this is generous).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The test runner's host: a crash arms `MemoryService::crash_on` once per execution.
+/// The test runner's host: a crash is `MemoryService::crash`, once per execution.
 struct TestHost {
     service: MemoryService,
     crashed: AtomicBool,
@@ -54,9 +53,12 @@ impl Host for TestHost {
         if self.crashed.swap(true, Ordering::SeqCst) {
             return false;
         }
-        // A crash inside an operation's body: the outcome it would record never reaches the service.
-        // (An at-least-once step sends its START without waiting, so START updates are let through.)
-        self.service.crash_on(CrashPoint::BeforeApply, |update| update.action != OperationAction::Start);
+        // The process dies now: whatever the invocation has not had applied yet is lost, as with a
+        // process exit (an at-least-once START still queued included).
+        match durable_runtime::DurableContext::current() {
+            Some(ctx) => self.service.crash(ctx.execution_arn()),
+            None => self.service.crash_on(CrashPoint::BeforeApply, |_| true),
+        }
         true
     }
 

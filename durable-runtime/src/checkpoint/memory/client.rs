@@ -78,12 +78,13 @@ impl MemoryService {
         }
         validate(exec, &request.updates).map_err(invalid_parameter)?;
         let mut started = Vec::new();
-        if let Some((point, i, predicate)) = crash_at {
+        if let Some((point, _, predicate)) = crash_at {
             let armed = inner.crash.as_ref().is_some_and(|(_, p)| Arc::ptr_eq(p, &predicate));
             if armed {
                 inner.crash = None;
                 let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
-                let applied = if point == CrashPoint::AfterApply { i + 1 } else { i };
+                // A request is applied whole or not at all.
+                let applied = if point == CrashPoint::AfterApply { request.updates.len() } else { 0 };
                 for update in request.updates.iter().take(applied) {
                     started.push((exec.apply(update, now), update.id.clone()));
                 }

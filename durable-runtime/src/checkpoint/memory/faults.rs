@@ -7,14 +7,14 @@ use crate::protocol::OperationUpdate;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where an injected crash happens, relative to the matching update (see [`MemoryService::crash_on`]).
+/// Where an injected crash happens, relative to the request that carries the matching update (see
+/// [`MemoryService::crash_on`]). A request is applied whole or not at all, as by the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CrashPoint {
-    /// The process dies before the matching update reaches the service: the earlier updates of the
-    /// request are applied, the matching one and the rest are not.
+    /// The process dies before the request reaches the service: none of its updates is applied.
     BeforeApply,
-    /// The process dies right after the matching update was applied (the response is lost): the
-    /// updates up to and including it are applied.
+    /// The process dies right after the service applied the request: all of its updates are
+    /// applied, and the response is lost.
     AfterApply,
 }
 
@@ -39,15 +39,29 @@ impl MemoryService {
         self.lock().fail_next = (n > 0).then_some((n, error));
     }
 
-    /// Simulates the function process dying at the first update matching `predicate` (one-shot).
+    /// Simulates the function process dying at the request carrying the first update matching
+    /// `predicate` (one-shot), as a process exit would.
     ///
-    /// The request's updates before the matching one (and, with [`CrashPoint::AfterApply`], the
-    /// matching one) are applied; the call returns a retryable error and the token is rotated so the
-    /// dead invocation cannot write any more. [`Self::complete_invocation`] then records the
-    /// invocation's `InvocationCompleted` with `ErrorType` `Runtime.ExitError`, whatever the
-    /// invocation returned.
+    /// With [`CrashPoint::BeforeApply`] nothing of that request is applied, with
+    /// [`CrashPoint::AfterApply`] all of it; the call returns a retryable error and the token is
+    /// rotated, so nothing the dead invocation still has queued or sends later is applied.
+    /// [`Self::complete_invocation`] then records the invocation's `InvocationCompleted` with
+    /// `ErrorType` `Runtime.ExitError`, whatever the invocation returned.
     pub fn crash_on(&self, point: CrashPoint, predicate: impl Fn(&OperationUpdate) -> bool + Send + Sync + 'static) {
         self.lock().crash = Some((point, Arc::new(predicate)));
+    }
+
+    /// Simulates the function process of the running invocation of `arn` dying now: every update it
+    /// has not had applied yet (queued, or sent later) is lost, exactly as with a process exit, and
+    /// [`Self::complete_invocation`] records `Runtime.ExitError`. The code of the invocation may go
+    /// on running in this process, but nothing it sends is applied any more.
+    pub fn crash(&self, arn: &str) {
+        if let Some(exec) = self.lock().executions.get_mut(arn) {
+            exec.crashed = true;
+            if exec.token.is_some() {
+                exec.rotate_token();
+            }
+        }
     }
 
     /// Rotates the execution's token behind the caller's back: the next checkpoint with the old token

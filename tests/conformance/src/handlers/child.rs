@@ -215,14 +215,17 @@ fn large_child_result(ctx: DurableContext, input: Value, _host: HostRef) -> Hand
 }
 
 /// 3-12: a child context whose step's process crashes after the step's START was recorded; the
-/// replay runs the step again and records its success without another START.
+/// replay runs the step again and records its success without another START. The step waits for
+/// its START to be acknowledged before the crash, so the history is the same whether the crash is
+/// simulated or a real process exit.
 fn crash_in_child(ctx: DurableContext, input: Value, host: HostRef) -> HandlerFuture {
     let value = text(&input);
     Box::pin(async move {
         let result = ctx
             .run_in_child_context(move |child| async move {
                 child
-                    .step(move |_| async move {
+                    .step(move |step| async move {
+                        step.started().await;
                         host.crash_once();
                         Ok::<_, Error>(value)
                     })
