@@ -253,7 +253,7 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
             match exec.halt(error).await {}
         };
         let details = details.unwrap_or_default();
-        let what = || self.what.clone();
+        let what = || format!("{} (callback id `{}`)", self.what, self.callback_id);
         match status {
             OperationStatus::Started => match exec.park().await {},
             OperationStatus::Succeeded => decode_or_json(&self.serdes, details.result.as_deref(), what),
@@ -329,7 +329,14 @@ impl<T, F> fmt::Debug for WaitForCallback<T, F> {
 impl<T, F> WaitForCallback<T, F> {
     fn new(ctx: &DurableContext, submitter: F) -> Self {
         Self {
-            shell: Shell::new(ctx, child::kind(OperationSubType::WaitForCallback)),
+            shell: Shell::new(
+                ctx,
+                Kind {
+                    noun: "wait-for-callback",
+                    unknown: "which a wait-for-callback cannot have",
+                    ..child::kind(OperationSubType::WaitForCallback)
+                },
+            ),
             timeouts: Timeouts::default(),
             retry: RetryStrategy::default(),
             submitter,
@@ -374,10 +381,13 @@ where
 
     fn into_future(self) -> Self::IntoFuture {
         let Self { shell, timeouts, retry, submitter, .. } = self;
+        let label = shell.label();
         let body = move |child: DurableContext| async move {
             let mut create = child.create_callback::<T>();
             create.timeouts = timeouts;
-            let callback = create.await?;
+            let mut callback = create.await?;
+            // Messages about the answer name the wait-for-callback the user wrote.
+            callback.what = label;
             let callback_id = callback.id().to_owned();
             child.step(move |step| submitter(callback_id, step)).retry(retry).await?;
             callback.result().await

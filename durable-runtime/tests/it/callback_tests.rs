@@ -64,3 +64,19 @@ async fn plain_run_still_skips_past_the_timeout() {
     assert_eq!(result.status(), ExecutionStatus::Failed);
     assert_eq!(result.error().unwrap().error_type.as_deref(), Some(CALLBACK_TIMEOUT_ERROR_TYPE));
 }
+
+#[tokio::test]
+async fn an_answer_that_does_not_deserialize_names_the_callback() {
+    let handler = |ctx: DurableContext, _: String| async move {
+        let amount: u64 = ctx.wait_for_callback(|_id, _| async { Ok::<_, Error>(()) }).name("amount").await?;
+        Ok::<_, Error>(amount.to_string())
+    };
+    let runner = TestRunner::new(handler);
+    let pending = runner.run_until_callback("o-5", "amount").await.unwrap();
+    let id = pending.callback_id("amount").unwrap().to_owned();
+    runner.send_callback_success(&id, "not a number").unwrap();
+    let done = runner.resume(pending.execution_arn()).await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::Failed);
+    let message = done.error().unwrap().error_message.unwrap_or_default();
+    assert!(message.contains("wait-for-callback `amount`") && message.contains(&id), "{message}");
+}
