@@ -18,7 +18,8 @@ use durable_conformance::matcher::{match_history, match_result, Bindings, Patter
 use durable_conformance::pending::{pending, Pending};
 use durable_conformance::{callback_actions, handler, targets, Host, FUNCTION_PREFIX};
 use durable_runtime::logging::JsonLayer;
-use durable_runtime::testing::{CallbackAction, CrashPoint, MemoryService, TestRunner};
+use durable_runtime::protocol::ErrorObject;
+use durable_runtime::testing::{CallbackAction, CrashPoint, HistoryEvent, MemoryService, TestResult, TestRunner};
 use durable_runtime::Handler;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -129,6 +130,24 @@ fn main() {
     if !logs_unchecked.is_empty() {
         println!("note: passed without their ExpectedLogs checked: {}", logs_unchecked.join(", "));
     }
+    let (mut process_passed, mut process_failed) = (0, 0);
+    for requirement in requirements.iter().filter(|r| PROCESS_EXIT.contains(&r.id.as_str())) {
+        if !filters.is_empty() && !filters.iter().any(|f| *f == requirement.id || *f == requirement.suite) {
+            continue;
+        }
+        match runtime.block_on(run_in_processes(requirement, verbose)) {
+            Outcome::Pass(note) => {
+                process_passed += 1;
+                println!("PASS {} {note}", requirement.id);
+            }
+            Outcome::Fail(why) | Outcome::Skip(why) => {
+                process_failed += 1;
+                println!("FAIL {} through real process exits: {why}", requirement.id);
+            }
+        }
+    }
+    println!("conformance with real process exits: {process_passed} passed, {process_failed} failed");
+    failed += process_failed;
     println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
     if failed > 0 {
         std::process::exit(1);
@@ -229,71 +248,226 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         Ok(Ok(Err(e))) => return Outcome::Fail(format!("the test runner failed: {e}")),
         Ok(Ok(Ok(result))) => result,
     };
-    let history: Vec<Value> = match result.history().iter().map(serde_json::to_value).collect() {
-        Ok(history) => history,
-        Err(e) => return Outcome::Fail(format!("cannot serialize the history: {e}")),
+    let unanswered = unanswered.lock().map(|names| names.clone()).unwrap_or_default();
+    if let Some(name) = unanswered.first() {
+        return Outcome::Fail(format!(
+            "callback {name:?} started, but no CallbackAction answers it (the runner fails on a callback no action \
+             matches when the requirement has actions)"
+        ));
+    }
+    let observed = match Observed::of(&result, logs.lock().map(|lines| lines.clone()).unwrap_or_default()) {
+        Ok(observed) => observed,
+        Err(e) => return Outcome::Fail(e),
     };
+    check(&spec, expected_history, &mut bindings, &observed, verbose, logs_note.as_deref())
+        .unwrap_or_else(|| Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default())))
+}
+
+/// The requirements whose handlers crash the process. They run a second time with every
+/// invocation in a process of its own (`conformance-host`, through `lambda::service` and
+/// `aws-sdk-lambda` over HTTP to the local durable service), where a crash is a real
+/// `std::process::exit` that loses whatever the process had not sent.
+const PROCESS_EXIT: &[&str] = &["1-17", "1-18", "3-12"];
+
+/// Bound on the invocations of one process-hosted execution.
+const PROCESS_INVOCATIONS: usize = 20;
+
+async fn run_in_processes(requirement: &Requirement, verbose: bool) -> Outcome {
+    match drive_processes(requirement, verbose).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::Fail(e),
+    }
+}
+
+async fn drive_processes(requirement: &Requirement, verbose: bool) -> Result<Outcome, String> {
+    let spec = load(&requirement.path).map_err(|e| format!("cannot load {}: {e}", requirement.path.display()))?;
+    let Some(Pattern::List(expected_history)) = spec.get("ExpectedExecutionHistory") else {
+        return Err("has no ExpectedExecutionHistory list".to_owned());
+    };
+    let mut bindings = match spec.get("Variables") {
+        Some(Pattern::Map(variables)) => Bindings::resolve_variables(variables),
+        _ => Bindings::new(),
+    };
+    let input = spec.get("Input").map_or(Value::Null, |p| p.to_value(&bindings));
+    let function_name = format!("{FUNCTION_PREFIX}{}", requirement.id);
+
+    let local =
+        durable_local::LocalService::start().await.map_err(|e| format!("cannot start the local service: {e}"))?;
+    let service = local.service().clone();
+    let payload = serde_json::to_string(&input).map_err(|e| e.to_string())?;
+    let arn = service.start_execution(&function_name, Some(payload));
+    let dir = std::env::temp_dir().join(format!(
+        "durable-conformance-{}-{}",
+        requirement.id,
+        durable_runtime::protocol::ids::random_hex(8)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let (marker, output) = (dir.join("crashed"), dir.join("output.json"));
+    let mut log_lines = Vec::new();
+    for _ in 0..PROCESS_INVOCATIONS {
+        if service.execution_status(&arn).is_none_or(|status| status.is_terminal()) {
+            break;
+        }
+        if !service.needs_invocation(&arn) {
+            match service.next_timer(&arn) {
+                Some(wake) => {
+                    service.advance_to(&arn, wake);
+                }
+                None => break,
+            }
+            continue;
+        }
+        let envelope = service.invocation_input(&arn).map_err(|e| e.to_string())?;
+        let envelope = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&output);
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_conformance-host"))
+            .arg(&function_name)
+            .env("AWS_ENDPOINT_URL_LAMBDA", local.endpoint())
+            .env("AWS_REGION", durable_local::LOCAL_REGION)
+            .env("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
+            .env("AWS_SECRET_ACCESS_KEY", "local-secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("CONFORMANCE_OUTPUT", &output)
+            .env("CONFORMANCE_CRASH_MARKER", &marker)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start conformance-host: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use tokio::io::AsyncWriteExt;
+            stdin.write_all(&envelope).await.map_err(|e| format!("cannot send the envelope: {e}"))?;
+        }
+        let done = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+            .await
+            .map_err(|_| format!("an invocation process did not finish within {TIMEOUT:?}"))?
+            .map_err(|e| format!("cannot wait for conformance-host: {e}"))?;
+        log_lines.extend(String::from_utf8_lossy(&done.stdout).lines().map(str::to_owned));
+        let outcome = if done.status.success() {
+            let text = std::fs::read(&output).map_err(|e| format!("the invocation wrote no output: {e}"))?;
+            serde_json::from_slice(&text).map_err(|e| ErrorObject {
+                error_type: Some("Durable.InvalidOutput".to_owned()),
+                error_message: Some(format!("the output is not an envelope: {e}")),
+                ..Default::default()
+            })
+        } else {
+            // The process died: what it had not sent is lost, and the invocation counts as failed.
+            service.crash(&arn);
+            Err(ErrorObject::default())
+        };
+        service.complete_invocation(&arn, outcome).map_err(|e| e.to_string())?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let observed = Observed {
+        status: service.execution_status(&arn).map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        raw_output: service.execution_result(&arn),
+        error: service.execution_error(&arn),
+        history: history_json(&service.history(&arn))?,
+        log_lines,
+        arn,
+    };
+    Ok(check(&spec, expected_history, &mut bindings, &observed, verbose, None)
+        .unwrap_or_else(|| Outcome::Pass("through real process exits".to_owned())))
+}
+
+/// What a run produced, for the checks.
+struct Observed {
+    arn: String,
+    status: String,
+    raw_output: Option<String>,
+    error: Option<ErrorObject>,
+    history: Vec<Value>,
+    log_lines: Vec<String>,
+}
+
+impl Observed {
+    fn of(result: &TestResult, log_lines: Vec<String>) -> Result<Self, String> {
+        Ok(Self {
+            arn: result.execution_arn().to_owned(),
+            status: result.status().as_str().to_owned(),
+            raw_output: result.raw_output().map(str::to_owned),
+            error: result.error(),
+            history: history_json(result.history())?,
+            log_lines,
+        })
+    }
+}
+
+fn history_json(events: &[HistoryEvent]) -> Result<Vec<Value>, String> {
+    events
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("cannot serialize the history: {e}"))
+}
+
+/// Checks `observed` against the requirement's history, result and logs; `None` when it passes.
+fn check(
+    spec: &Pattern,
+    expected_history: &[Pattern],
+    bindings: &mut Bindings,
+    observed: &Observed,
+    verbose: bool,
+    logs_note: Option<&str>,
+) -> Option<Outcome> {
     let dump = |why: String| {
         if verbose {
-            let events: Vec<String> = history.iter().map(Value::to_string).collect();
+            let events: Vec<String> = observed.history.iter().map(Value::to_string).collect();
             Outcome::Fail(format!(
                 "{why}\n  status: {} result: {:?} error: {:?}\n  history:\n    {}",
-                result.status(),
-                result.raw_output(),
-                result.error(),
+                observed.status,
+                observed.raw_output,
+                observed.error,
                 events.join("\n    ")
             ))
         } else {
             Outcome::Fail(why)
         }
     };
-
-    let unanswered = unanswered.lock().map(|names| names.clone()).unwrap_or_default();
-    if let Some(name) = unanswered.first() {
-        return dump(format!(
-            "callback {name:?} started, but no CallbackAction answers it (the runner fails on a callback no action \
-             matches when the requirement has actions)"
-        ));
-    }
-    if let Err(mismatch) = match_history(expected_history, &history, &mut bindings) {
-        return dump(format!("history: {mismatch}"));
+    if let Err(mismatch) = match_history(expected_history, &observed.history, bindings) {
+        return Some(dump(format!("history: {mismatch}")));
     }
     if let Some(expected) = spec.get("ExpectedResult") {
         if let Some(Pattern::String(status)) = expected.get("ExecutionStatus") {
-            if result.status().as_str() != status {
-                let error = result
-                    .error()
+            if observed.status != *status {
+                let error = observed
+                    .error
+                    .as_ref()
                     .map(|e| {
-                        format!(" ({}: {})", e.error_type.unwrap_or_default(), e.error_message.unwrap_or_default())
+                        format!(
+                            " ({}: {})",
+                            e.error_type.clone().unwrap_or_default(),
+                            e.error_message.clone().unwrap_or_default()
+                        )
                     })
                     .unwrap_or_default();
-                return dump(format!("ExecutionStatus: expected {status}, got {}{error}", result.status()));
+                return Some(dump(format!("ExecutionStatus: expected {status}, got {}{error}", observed.status)));
             }
         }
-        if result.status().as_str() == "SUCCEEDED" {
+        if observed.status == "SUCCEEDED" {
             if let Some(expected_result) = expected.get("Result") {
-                if let Err(mismatch) = match_result(expected_result, result.raw_output(), &bindings) {
-                    return dump(format!("ExpectedResult.{mismatch}"));
+                if let Err(mismatch) = match_result(expected_result, observed.raw_output.as_deref(), bindings) {
+                    return Some(dump(format!("ExpectedResult.{mismatch}")));
                 }
             }
         }
     }
-    if let (Some(expected_logs), None) = (spec.get("ExpectedLogs"), &logs_note) {
+    if let (Some(expected_logs), None) = (spec.get("ExpectedLogs"), logs_note) {
         let Pattern::List(expected_logs) = expected_logs else {
-            return Outcome::Fail("ExpectedLogs is not a list".to_owned());
+            return Some(Outcome::Fail("ExpectedLogs is not a list".to_owned()));
         };
-        let lines = logs.lock().map(|lines| lines.clone()).unwrap_or_default();
-        let records = durable_conformance::logs::records(&lines, result.execution_arn());
-        if let Err(mismatch) = durable_conformance::logs::check(expected_logs, &records, &bindings) {
+        let records = durable_conformance::logs::records(&observed.log_lines, &observed.arn);
+        if let Err(mismatch) = durable_conformance::logs::check(expected_logs, &records, bindings) {
             let why = if verbose {
-                format!("logs: {mismatch}\n  log lines:\n    {}", lines.join("\n    "))
+                format!("logs: {mismatch}\n  log lines:\n    {}", observed.log_lines.join("\n    "))
             } else {
                 format!("logs: {mismatch}")
             };
-            return dump(why);
+            return Some(dump(why));
         }
     }
-    Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default()))
+    None
 }
 
 /// Names of the callbacks that started with no matching answering action.
