@@ -669,3 +669,23 @@ async fn corrupting_any_member_of_an_envelope_gives_an_answer_never_a_panic() {
     }
     assert!(answers > 150, "{answers} corruptions tried");
 }
+
+#[tokio::test]
+async fn a_map_replayed_over_another_number_of_items_is_nondeterministic() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handler = move |ctx: DurableContext, _: Value| {
+        // One more item on every invocation: the recorded map no longer matches the code.
+        let items: Vec<u32> = (0..3 + runs.fetch_add(1, Ordering::SeqCst) as u32).collect();
+        async move {
+            let batch = ctx.map(items, |_ctx, n, _| async move { Ok::<_, Error>(n * 2) }).name("double").await?;
+            ctx.wait(Duration::from_secs(1)).await?;
+            Ok::<_, Error>(batch.into_results()?)
+        }
+    };
+    let result = TestRunner::new(handler).replay_audit(false).run(Value::Null).await.unwrap();
+    assert_eq!(result.status(), ExecutionStatus::Failed);
+    let error = result.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("NonDeterministicExecutionError"));
+    let message = error.error_message.unwrap_or_default();
+    assert!(message.contains("recorded with 3 item(s)") && message.contains("now has 4"), "{message}");
+}

@@ -357,6 +357,25 @@ struct Run {
 }
 
 /// Runs (or replays) a batch.
+/// The replay check of a recorded batch against the items the code has now: a recorded item index
+/// past the end, or a batch that ran every item with another count of items, means the code changed.
+fn item_count_mismatch<R>(shell: &Shell, batch: &BatchResult<R>, items: usize) -> Option<DurableError> {
+    let recorded = batch.items().len();
+    let past_end = batch.items().iter().any(|item| item.index >= items);
+    let all_ran = batch.completion_reason() == CompletionReason::AllCompleted;
+    (past_end || (all_ran && recorded != items)).then(|| {
+        DurableError::new(
+            ErrorKind::NonDeterministic,
+            format!(
+                "{} was recorded with {recorded} item(s) (completed: {:?}) but the code now has {items}; the \
+                 workflow changed in a way that breaks replay",
+                shell.label(),
+                batch.completion_reason()
+            ),
+        )
+    })
+}
+
 pub(crate) async fn run_batch<R>(
     spec: BatchSpec,
     mut tasks: Vec<ItemTask<R>>,
@@ -390,7 +409,13 @@ where
         }
     });
     let Run { send_start, record, decision } = match replay.await {
-        Replay::Recorded(outcome) => return outcome,
+        Replay::Recorded(outcome) => {
+            if let Some(error) = outcome.as_ref().ok().and_then(|batch| item_count_mismatch(shell, batch, tasks.len()))
+            {
+                return shell.halt(error).await;
+            }
+            return outcome;
+        }
         Replay::Live(run) => run,
     };
     if send_start {
