@@ -2,7 +2,7 @@
 //! `DurableOperation` bound makes awaiting anything but a durable operation a compile error that
 //! points at the awaited expression.
 
-use crate::determinism::{is_unchecked_call, step_body_arg};
+use crate::determinism::workflow_parts_mut;
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::spanned::Spanned;
@@ -15,13 +15,8 @@ struct Wrapper<'a> {
 
 impl VisitMut for Wrapper<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
-        if is_unchecked_call(expr) {
-            return;
-        }
-        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), &mut *expr) {
-            self.visit_expr_mut(&mut m.receiver);
-            m.args.iter_mut().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr_mut(arg));
-            return;
+        if let Some(parts) = workflow_parts_mut(expr) {
+            return parts.into_iter().for_each(|part| self.visit_expr_mut(part));
         }
         visit_mut::visit_expr_mut(self, expr);
         if let Expr::Await(awaited) = expr {

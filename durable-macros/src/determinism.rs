@@ -216,6 +216,30 @@ pub(crate) fn step_body_arg(expr: &Expr) -> Option<usize> {
     STEP_BODY_ARGS.iter().find(|(name, _)| m.method == name).map(|(_, index)| *index)
 }
 
+/// When only parts of `expr` are workflow code, those parts: none for `unchecked(..)`, the receiver
+/// and the other arguments for a builder call with a step body. `None` when all of `expr` is workflow
+/// code, to be visited as usual. Every visitor of the body skips the same things through this.
+pub(crate) fn workflow_parts(expr: &Expr) -> Option<Vec<&Expr>> {
+    if is_unchecked_call(expr) {
+        return Some(Vec::new());
+    }
+    let body = step_body_arg(expr)?;
+    let Expr::MethodCall(m) = expr else { return None };
+    let others = m.args.iter().enumerate().filter(|(i, _)| *i != body).map(|(_, arg)| arg);
+    Some(std::iter::once(&*m.receiver).chain(others).collect())
+}
+
+/// [`workflow_parts`], for a visitor that rewrites the body.
+pub(crate) fn workflow_parts_mut(expr: &mut Expr) -> Option<Vec<&mut Expr>> {
+    if is_unchecked_call(expr) {
+        return Some(Vec::new());
+    }
+    let body = step_body_arg(expr)?;
+    let Expr::MethodCall(m) = expr else { return None };
+    let others = m.args.iter_mut().enumerate().filter(|(i, _)| *i != body).map(|(_, arg)| arg);
+    Some(std::iter::once(&mut *m.receiver).chain(others).collect())
+}
+
 struct Checker<'a> {
     errors: &'a mut Errors,
 }
@@ -256,13 +280,8 @@ impl Checker<'_> {
 
 impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr(&mut self, expr: &'ast Expr) {
-        if is_unchecked_call(expr) {
-            return;
-        }
-        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), expr) {
-            self.visit_expr(&m.receiver);
-            m.args.iter().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr(arg));
-            return;
+        if let Some(parts) = workflow_parts(expr) {
+            return parts.into_iter().for_each(|part| self.visit_expr(part));
         }
         visit::visit_expr(self, expr);
     }

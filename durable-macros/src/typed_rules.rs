@@ -14,9 +14,9 @@
 //!   invocations and replay does not restore them.
 //!
 //! Anything inside `unchecked(..)` and the step bodies of builder calls (`ctx.step(..)`, see
-//! `determinism::step_body_arg`) is skipped.
+//! `determinism::workflow_parts`) is skipped.
 
-use crate::determinism::{is_unchecked_call, step_body_arg};
+use crate::determinism::{workflow_parts, workflow_parts_mut};
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::spanned::Spanned;
@@ -98,13 +98,8 @@ struct Iterated<'ast> {
 
 impl<'ast> Visit<'ast> for Iterated<'ast> {
     fn visit_expr(&mut self, expr: &'ast Expr) {
-        if is_unchecked_call(expr) {
-            return;
-        }
-        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), expr) {
-            self.visit_expr(&m.receiver);
-            m.args.iter().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr(arg));
-            return;
+        if let Some(parts) = workflow_parts(expr) {
+            return parts.into_iter().for_each(|part| self.visit_expr(part));
         }
         if let Expr::MethodCall(m) = expr {
             if is_iterating_call(expr) && is_place(strip(&m.receiver)) {
@@ -195,13 +190,8 @@ impl VisitMut for Inserter<'_> {
     }
 
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
-        if is_unchecked_call(expr) {
-            return;
-        }
-        if let (Some(body), Expr::MethodCall(m)) = (step_body_arg(expr), &mut *expr) {
-            self.visit_expr_mut(&mut m.receiver);
-            m.args.iter_mut().enumerate().filter(|(i, _)| *i != body).for_each(|(_, arg)| self.visit_expr_mut(arg));
-            return;
+        if let Some(parts) = workflow_parts_mut(expr) {
+            return parts.into_iter().for_each(|part| self.visit_expr_mut(part));
         }
         visit_mut::visit_expr_mut(self, expr);
     }
