@@ -91,7 +91,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
-
 use std::marker::PhantomData;
 
 use std::sync::{Arc, Mutex, MutexGuard};
