@@ -1,14 +1,41 @@
-//! Just enough HTTP/1.1 for the control-plane API: one request per connection, `Content-Length`
-//! bodies (no chunked transfer coding), percent-decoded path segments and query pairs, and responses
-//! sent with `Connection: close`.
+//! HTTP/1.1 for the control-plane API, served by hyper: percent-decoded path segments and query
+//! pairs, and limits that keep the service responsive under slow or oversized clients.
+//!
+//! - A client must send a request head within [`Limits::head_timeout`] (on every request of a
+//!   kept-alive connection too), or the connection is closed.
+//! - A head larger than [`MAX_HEAD_BYTES`] is answered 431; a body declared or found larger
+//!   than [`MAX_BODY_BYTES`] is answered 413 without reading the rest; a body that does not arrive
+//!   within [`Limits::body_timeout`] is answered 408.
+//! - At most [`Limits::max_connections`] connections are served at once; further clients wait in
+//!   the listen backlog.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use std::time::Duration;
 
 /// Largest request head (request line and headers) accepted.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Largest request body accepted (a checkpoint request is capped at 750 KiB by the clients).
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long clients may take, and how many are served at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time allowed to send a request head.
+    pub head_timeout: Duration,
+    /// Time allowed to send a request body.
+    pub body_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { head_timeout: Duration::from_secs(10), body_timeout: Duration::from_secs(30), max_connections: 256 }
+    }
+}
 
 /// One parsed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,70 +81,71 @@ impl Response {
         response.headers.push(("x-amzn-errortype", code.to_owned()));
         response
     }
+
+    /// The response as hyper sends it.
+    pub(crate) fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
+        let mut response = hyper::Response::new(Full::new(Bytes::from(self.body)));
+        *response.status_mut() =
+            hyper::StatusCode::from_u16(self.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers {
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                response.headers_mut().append(name, value);
+            }
+        }
+        response
+    }
 }
 
-/// Why a request could not be read.
-#[derive(Debug)]
-pub(crate) enum ReadError {
-    /// The peer closed the connection (or an I/O error): nothing to answer.
-    Closed,
-    /// A request the server rejects, with the status and message to answer.
-    Bad(u16, String),
-}
-
-/// Reads one request from `stream`.
-pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Request, ReadError> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos;
-        }
-        if buf.len() > MAX_HEAD_BYTES {
-            return Err(ReadError::Bad(431, "request head too large".to_owned()));
-        }
-        let n = stream.read(&mut chunk).await.map_err(|_| ReadError::Closed)?;
-        if n == 0 {
-            return Err(ReadError::Closed);
-        }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+/// Reads the whole of `request` within `limits`; the error response otherwise.
+pub(crate) async fn read(request: hyper::Request<Incoming>, limits: &Limits) -> Result<Request, Response> {
+    let too_large = || {
+        Response::error(
+            413,
+            "RequestEntityTooLargeException",
+            &format!("the request body is over {MAX_BODY_BYTES} bytes"),
+        )
     };
-    let bad = |m: &str| ReadError::Bad(400, m.to_owned());
-    let head =
-        std::str::from_utf8(buf.get(..head_end).unwrap_or_default()).map_err(|_| bad("request head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or_default().split(' ');
-    let method = request_line.next().filter(|m| !m.is_empty()).ok_or_else(|| bad("missing method"))?.to_owned();
-    let target = request_line.next().ok_or_else(|| bad("missing request target"))?.to_owned();
-    let mut length = 0usize;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
-        let (name, value) = (name.trim(), value.trim());
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().map_err(|_| bad("invalid Content-Length"))?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") && !value.eq_ignore_ascii_case("identity") {
-            return Err(ReadError::Bad(411, "chunked request bodies are not supported; send Content-Length".into()));
+    let head: usize = request.uri().to_string().len()
+        + request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>();
+    if head > MAX_HEAD_BYTES {
+        return Err(Response::error(
+            431,
+            "RequestHeaderFieldsTooLargeException",
+            &format!("the request head is over {MAX_HEAD_BYTES} bytes"),
+        ));
+    }
+    let declared = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let body = match collected {
+        Err(_) => {
+            return Err(Response::error(408, "RequestTimeoutException", "the request body did not arrive in time"))
         }
-    }
-    if length > MAX_BODY_BYTES {
-        return Err(ReadError::Bad(413, format!("request body over {MAX_BODY_BYTES} bytes")));
-    }
-    let mut body = buf.get(head_end + 4..).unwrap_or_default().to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).await.map_err(|_| ReadError::Closed)?;
-        if n == 0 {
-            return Err(ReadError::Closed);
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Ok(Err(error)) => {
+            return Err(Response::error(400, "InvalidRequestException", &format!("cannot read the body: {error}")))
         }
-        body.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    }
-    body.truncate(length);
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let segments = path
+        Ok(Ok(collected)) => collected.to_bytes().to_vec(),
+    };
+    let bad = |m: &str| Response::error(400, "InvalidRequestException", m);
+    let segments = parts
+        .uri
+        .path()
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode(s, false).ok_or_else(|| bad("invalid percent-encoding in the path")))
         .collect::<Result<Vec<_>, _>>()?;
-    let query = query
+    let query = parts
+        .uri
+        .query()
+        .unwrap_or_default()
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
@@ -128,44 +156,7 @@ pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Result
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Request { method, segments, query, body })
-}
-
-/// Writes `response` and closes the write side.
-pub(crate) async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: &Response) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\nconnection: close\r\n",
-        response.status,
-        reason(response.status),
-        response.body.len()
-    );
-    for (name, value) in &response.headers {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(value);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&response.body);
-    stream.write_all(&bytes).await?;
-    stream.flush().await?;
-    stream.shutdown().await
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        _ => "Status",
-    }
+    Ok(Request { method: parts.method.as_str().to_owned(), segments, query, body })
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query components). `None` for a malformed escape or
@@ -205,25 +196,5 @@ mod tests {
         assert_eq!(percent_decode("a+b", false).as_deref(), Some("a+b"));
         assert_eq!(percent_decode("bad%4", false), None);
         assert_eq!(percent_decode("bad%zz", false), None);
-    }
-
-    #[tokio::test]
-    async fn parses_a_request_with_an_encoded_arn_and_a_body() {
-        let raw = b"POST /2025-12-01/durable-executions/arn%3Aa%2Fb/checkpoint?Marker=1%3A2&MaxItems=5 HTTP/1.1\r\n\
-                    Host: x\r\nContent-Length: 4\r\n\r\nbodyEXTRA";
-        let mut stream = &raw[..];
-        let request = read_request(&mut stream).await.unwrap();
-        assert_eq!(request.method, "POST");
-        assert_eq!(request.segments, ["2025-12-01", "durable-executions", "arn:a/b", "checkpoint"]);
-        assert_eq!(request.query("Marker"), Some("1:2"));
-        assert_eq!(request.query("MaxItems"), Some("5"));
-        assert_eq!(request.body, b"body");
-    }
-
-    #[tokio::test]
-    async fn rejects_chunked_bodies() {
-        let raw = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-        let mut stream = &raw[..];
-        assert!(matches!(read_request(&mut stream).await, Err(ReadError::Bad(411, _))));
     }
 }

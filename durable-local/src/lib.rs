@@ -50,6 +50,7 @@ mod routes;
 mod runner;
 mod store;
 
+pub use http::Limits;
 pub use runner::LocalRunner;
 pub use store::FileStore;
 
@@ -206,6 +207,15 @@ impl LocalService {
     /// Starts a service over `service`, persisting to `store` when given (executions in the store
     /// are restored into `service` first).
     pub async fn start_on(service: MemoryService, store: Option<FileStore>) -> Result<Self, LocalError> {
+        Self::start_with_limits(service, store, Limits::default()).await
+    }
+
+    /// [`Self::start_on`] with other client limits (timeouts, connections).
+    pub async fn start_with_limits(
+        service: MemoryService,
+        store: Option<FileStore>,
+        limits: Limits,
+    ) -> Result<Self, LocalError> {
         let shared = Arc::new(Shared { service, store, changes: Notify::new(), store_error: Mutex::new(None) });
         if let Some(store) = &shared.store {
             for snapshot in store.load_all()? {
@@ -225,7 +235,7 @@ impl LocalService {
         }
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| LocalError::io("binding 127.0.0.1:0", e))?;
         let addr = listener.local_addr().map_err(|e| LocalError::io("reading the bound address", e))?;
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
+        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits));
         Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept })
     }
 
@@ -301,23 +311,37 @@ pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(config)
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
+        // At most `max_connections` at once: the next client waits in the listen backlog.
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { return };
+        let Ok((stream, _)) = listener.accept().await else {
             // Out of file descriptors or similar: back off instead of spinning.
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
-            let response = match http::read_request(&mut stream).await {
-                Ok(request) => routes::handle(&shared, request).await,
-                Err(http::ReadError::Bad(status, message)) => {
-                    http::Response::error(status, "InvalidRequestException", &message)
+            let service = hyper::service::service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move {
+                    let response = match http::read(request, &limits).await {
+                        Ok(request) => routes::handle(&shared, request).await,
+                        Err(response) => response,
+                    };
+                    Ok::<_, std::convert::Infallible>(response.into_hyper())
                 }
-                Err(http::ReadError::Closed) => return,
-            };
-            let _ = http::write_response(&mut stream, &response).await;
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.head_timeout)
+                .max_buf_size(http::MAX_HEAD_BYTES)
+                .serve_connection(TokioIo::new(stream), service);
+            // A client that goes away or breaks the protocol only ends its own connection.
+            let _ = connection.await;
+            drop(permit);
         });
     }
 }

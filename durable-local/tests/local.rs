@@ -294,3 +294,99 @@ async fn with_skipped_time_a_callback_is_answered_before_its_timeout() {
     })
     .await;
 }
+
+mod limits {
+    //! The service stays responsive under slow and oversized clients.
+    use super::bounded;
+    use durable_local::{Limits, LocalService};
+    use durable_runtime::testing::MemoryService;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn service(limits: Limits) -> LocalService {
+        LocalService::start_with_limits(MemoryService::new(), None, limits).await.unwrap()
+    }
+
+    /// Sends `raw` and reads the whole answer (until the server closes or 2 s pass).
+    async fn exchange(service: &LocalService, raw: &[u8]) -> String {
+        let mut stream = TcpStream::connect(service.addr()).await.unwrap();
+        let _ = stream.write_all(raw).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    fn status_line(answer: &str) -> &str {
+        answer.lines().next().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_head_is_cut_off_and_others_are_served() {
+        bounded(async {
+            let limits = Limits { head_timeout: Duration::from_millis(300), ..Limits::default() };
+            let service = service(limits).await;
+            let mut slow = Vec::new();
+            for _ in 0..20 {
+                let mut stream = TcpStream::connect(service.addr()).await.unwrap();
+                stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+                slow.push(stream);
+            }
+            let health = exchange(&service, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+            assert!(status_line(&health).contains("200"), "{health}");
+            // The slow clients are disconnected once the head timeout passes.
+            for mut stream in slow {
+                let mut rest = Vec::new();
+                let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+                assert!(read.is_ok(), "a slow client was kept past the head timeout");
+            }
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_refused_without_being_read() {
+        bounded(async {
+            let service = service(Limits::default()).await;
+            let raw = b"POST /2025-12-01/durable-executions/x/checkpoint HTTP/1.1\r\nHost: x\r\n\
+                        Content-Length: 9000000\r\nConnection: close\r\n\r\n{";
+            let answer = exchange(&service, raw).await;
+            assert!(status_line(&answer).contains("413"), "{answer}");
+            assert!(answer.contains("RequestEntityTooLargeException"), "{answer}");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_oversized_head_is_refused() {
+        bounded(async {
+            let service = service(Limits::default()).await;
+            let mut raw = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ".to_vec();
+            raw.extend(std::iter::repeat_n(b'a', 100 * 1024));
+            raw.extend_from_slice(b"\r\n\r\n");
+            let answer = exchange(&service, &raw).await;
+            assert!(status_line(&answer).contains("431"), "{answer}");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_bound_wait_for_a_free_one() {
+        bounded(async {
+            let limits = Limits { max_connections: 2, head_timeout: Duration::from_millis(500), ..Limits::default() };
+            let service = service(limits).await;
+            let mut idle = Vec::new();
+            for _ in 0..2 {
+                let mut stream = TcpStream::connect(service.addr()).await.unwrap();
+                stream.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+                idle.push(stream);
+            }
+            // Both slots are taken; the third request is served once the idle ones are cut off.
+            let started = std::time::Instant::now();
+            let health = exchange(&service, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+            assert!(status_line(&health).contains("200"), "{health}");
+            assert!(started.elapsed() >= Duration::from_millis(300), "served before a slot was free");
+        })
+        .await;
+    }
+}
