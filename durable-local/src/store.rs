@@ -1,6 +1,9 @@
 //! The local service's store: one JSON file per execution in a directory, rewritten atomically
 //! (a temporary file, then a rename over the old one) after every change, and read back when a
 //! service starts on the same directory.
+//!
+//! The files hold live checkpoint tokens, so on Unix the directory is made readable by its owner
+//! only (0700) and every file is created 0600.
 
 use super::LocalError;
 use durable_runtime::checkpoint::memory::{ExecutionSnapshot, MemoryService};
@@ -26,6 +29,12 @@ impl FileStore {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, LocalError> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| LocalError::io(format!("creating {}", dir.display()), e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| LocalError::io(format!("making {} private", dir.display()), e))?;
+        }
         Ok(Self { dir, writing: Mutex::new(()) })
     }
 
@@ -51,7 +60,13 @@ impl FileStore {
         let path = self.path_of(arn);
         let tmp = self.dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("execution")));
         let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
+            // A leftover temporary file would keep its own permissions: start from a new one.
+            let _ = fs::remove_file(&tmp);
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&tmp)?;
             file.write_all(&json)?;
             file.sync_data()?;
             fs::rename(&tmp, &path)

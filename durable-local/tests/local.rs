@@ -390,3 +390,24 @@ mod limits {
         .await;
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    bounded(async {
+        let dir = store_dir("private");
+        let runner = LocalRunner::new(approval).store(&dir).skip_time(true);
+        let waiting = runner.run(Value::Null).await.unwrap();
+        assert_eq!(waiting.status(), ExecutionStatus::Running);
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(!files.is_empty());
+        for file in files {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
