@@ -411,3 +411,34 @@ async fn the_store_is_readable_by_its_owner_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn rejected_checkpoints_do_not_grow_the_store() {
+    use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
+    bounded(async {
+        let dir = store_dir("rejected");
+        let runner = LocalRunner::new(approval).store(&dir).skip_time(true);
+        let waiting = runner.run(Value::Null).await.unwrap();
+        let arn = waiting.execution_arn().to_owned();
+        let server = runner.server().await.unwrap();
+        let file = server.store().unwrap().path_of(&arn);
+        let before = std::fs::metadata(&file).unwrap().len();
+        let client = server.checkpoint_client();
+        for _ in 0..50 {
+            let mut update = OperationUpdate::new("stale", OperationType::Step, OperationAction::Succeed);
+            update.payload = Some("x".repeat(10 * 1024));
+            let request = CheckpointRequest {
+                checkpoint_token: "stale-token".to_owned(),
+                client_token: None,
+                updates: vec![update],
+            };
+            let refused = client.checkpoint(&arn, request).await;
+            assert!(refused.is_err(), "a stale token is refused");
+        }
+        server.persist(&arn).unwrap();
+        let after = std::fs::metadata(&file).unwrap().len();
+        assert_eq!(after, before, "500 KB of refused requests must not reach the store");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}

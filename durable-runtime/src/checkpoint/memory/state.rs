@@ -51,6 +51,9 @@ pub(super) struct StoredExecution {
     pub(super) error: Option<ErrorObject>,
     /// The terminal execution event has been appended.
     pub(super) closed: bool,
+    /// Every checkpoint request received, rejected ones included, for tests to inspect. Not part of
+    /// the stored snapshot: a store keeps state, not traffic.
+    #[serde(skip)]
     pub(super) requests: Vec<crate::protocol::CheckpointRequest>,
     pub(super) invocations: Vec<InvocationRecord>,
     pub(super) current: Option<CurrentInvocation>,
