@@ -158,15 +158,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Persists the execution `arn` and wakes whoever waits for changes.
-    pub(crate) fn changed(&self, arn: &str) {
-        if let Some(store) = &self.store {
-            if let Err(e) = store.save(&self.service, arn) {
+    /// Persists the execution `arn` and wakes whoever waits for changes. `Err` when the store write
+    /// failed: the change must not be acknowledged.
+    pub(crate) fn changed(&self, arn: &str) -> Result<(), String> {
+        let saved = match &self.store {
+            Some(store) => store.save(&self.service, arn).map_err(|e| {
                 tracing::error!(error = %e, "local durable service: store write failed");
                 self.store_error.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e.to_string());
-            }
-        }
+                e.to_string()
+            }),
+            None => Ok(()),
+        };
         self.changes.notify_one();
+        saved
     }
 
     pub(crate) fn callback_execution(&self, callback_id: &str) -> Option<String> {

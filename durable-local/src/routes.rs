@@ -98,16 +98,24 @@ fn api_json(value: impl serde::Serialize) -> Response {
     }
 }
 
+/// The answer to a change the store could not write: a retryable service error.
+fn not_stored(error: &str) -> Response {
+    Response::error(503, "ServiceException", &format!("the local store could not record the change: {error}"))
+}
+
 async fn checkpoint(shared: &Shared, arn: &str, request: &Request) -> Response {
     let body: CheckpointRequest = match serde_json::from_slice(&request.body) {
         Ok(body) => body,
         Err(e) => return invalid(format!("malformed CheckpointDurableExecution request: {e}")),
     };
     let outcome = shared.service.checkpoint(arn, body).await;
-    shared.changed(arn);
-    match outcome {
-        Ok(response) => api_json(response),
-        Err(error) => checkpoint_error(&error),
+    let saved = shared.changed(arn);
+    match (outcome, saved) {
+        // Acknowledged means durable: a checkpoint the store did not take is answered retryable,
+        // and the client's retry (same ClientToken) gets the same response once the write succeeds.
+        (Ok(_), Err(e)) => not_stored(&e),
+        (Ok(response), Ok(())) => api_json(response),
+        (Err(error), _) => checkpoint_error(&error),
     }
 }
 
@@ -210,12 +218,10 @@ fn callback(shared: &Shared, id: &str, action: &str, body: &[u8]) -> Response {
         _ => return unknown_route(),
     };
     match outcome {
-        Ok(()) => {
-            if let Some(arn) = shared.callback_execution(id) {
-                shared.changed(&arn);
-            }
-            Response::json(200, &json!({}))
-        }
+        Ok(()) => match shared.callback_execution(id).map(|arn| shared.changed(&arn)) {
+            Some(Err(e)) => not_stored(&e),
+            _ => Response::json(200, &json!({})),
+        },
         Err(error) => memory_error(&error),
     }
 }

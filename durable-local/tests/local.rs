@@ -442,3 +442,25 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_checkpoint_the_store_cannot_write_is_not_acknowledged() {
+    use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
+    bounded(async {
+        let dir = store_dir("unwritable");
+        let server = LocalService::start_with_store(&dir).await.unwrap();
+        // An ARN longer than the file-name limit: the execution's file cannot be written.
+        let arn = server.service().start_execution(&"f".repeat(300), Some("null".to_owned()));
+        let token = server.service().invocation_input(&arn).unwrap().checkpoint_token;
+        let request = CheckpointRequest {
+            checkpoint_token: token,
+            client_token: Some("first".to_owned()),
+            updates: vec![OperationUpdate::new("a", OperationType::Step, OperationAction::Start)],
+        };
+        let error = server.checkpoint_client().checkpoint(&arn, request).await.unwrap_err();
+        assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+        assert!(error.message().contains("could not record"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
