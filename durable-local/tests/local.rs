@@ -412,6 +412,15 @@ async fn the_store_is_readable_by_its_owner_only() {
     .await;
 }
 
+/// A checkpoint request carrying `update` alone.
+fn one_update(
+    checkpoint_token: String,
+    client_token: Option<String>,
+    update: durable_runtime::protocol::OperationUpdate,
+) -> CheckpointRequest {
+    CheckpointRequest { checkpoint_token, client_token, updates: vec![update] }
+}
+
 #[tokio::test]
 async fn rejected_checkpoints_do_not_grow_the_store() {
     use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
@@ -427,12 +436,7 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
         for _ in 0..50 {
             let mut update = OperationUpdate::new("stale", OperationType::Step, OperationAction::Succeed);
             update.payload = Some("x".repeat(10 * 1024));
-            let request = CheckpointRequest {
-                checkpoint_token: "stale-token".to_owned(),
-                client_token: None,
-                updates: vec![update],
-            };
-            let refused = client.checkpoint(&arn, request).await;
+            let refused = client.checkpoint(&arn, one_update("stale-token".to_owned(), None, update)).await;
             assert!(refused.is_err(), "a stale token is refused");
         }
         server.persist(&arn).unwrap();
@@ -452,11 +456,8 @@ async fn a_checkpoint_the_store_cannot_write_is_not_acknowledged() {
         // An ARN longer than the file-name limit: the execution's file cannot be written.
         let arn = server.service().start_execution(&"f".repeat(300), Some("null".to_owned()));
         let token = server.service().invocation_input(&arn).unwrap().checkpoint_token;
-        let request = CheckpointRequest {
-            checkpoint_token: token,
-            client_token: Some("first".to_owned()),
-            updates: vec![OperationUpdate::new("a", OperationType::Step, OperationAction::Start)],
-        };
+        let start = OperationUpdate::new("a", OperationType::Step, OperationAction::Start);
+        let request = one_update(token, Some("first".to_owned()), start);
         let error = server.checkpoint_client().checkpoint(&arn, request).await.unwrap_err();
         assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
         assert!(error.message().contains("could not record"), "{error}");

@@ -193,7 +193,7 @@ pub(crate) fn rule_for(segs: &[String]) -> Option<String> {
 }
 
 /// Whether `expr` is a call of `unchecked(..)` (any path ending in `unchecked`): the reviewed opt-out.
-pub(crate) fn is_unchecked_call(expr: &Expr) -> bool {
+fn is_unchecked_call(expr: &Expr) -> bool {
     match expr {
         Expr::Call(call) => {
             matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "unchecked"))
@@ -211,7 +211,7 @@ const STEP_BODY_ARGS: &[(&str, usize)] =
 /// The position of the argument of `expr` that is step code rather than workflow code, when `expr`
 /// is one of the builder calls of [`STEP_BODY_ARGS`]. Its body may do I/O; the receiver and the other
 /// arguments are still workflow code.
-pub(crate) fn step_body_arg(expr: &Expr) -> Option<usize> {
+fn step_body_arg(expr: &Expr) -> Option<usize> {
     let Expr::MethodCall(m) = expr else { return None };
     STEP_BODY_ARGS.iter().find(|(name, _)| m.method == name).map(|(_, index)| *index)
 }
