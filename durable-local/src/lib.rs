@@ -45,11 +45,14 @@
 //!
 //! [`CheckpointError::classify`]: durable_runtime::checkpoint::CheckpointError::classify
 
+mod function;
 mod http;
 mod routes;
 mod runner;
+pub mod server;
 mod store;
 
+pub use function::{Function, FunctionSpec, InvokeFuture, RUNTIME_EXIT_ERROR_TYPE, TIMEOUT_ERROR_TYPE};
 pub use http::Limits;
 pub use runner::LocalRunner;
 pub use store::FileStore;
@@ -220,6 +223,16 @@ impl LocalService {
         store: Option<FileStore>,
         limits: Limits,
     ) -> Result<Self, LocalError> {
+        Self::start_on_port(service, store, limits, 0).await
+    }
+
+    /// [`Self::start_with_limits`] on `127.0.0.1:port` (`0`: an ephemeral port).
+    pub async fn start_on_port(
+        service: MemoryService,
+        store: Option<FileStore>,
+        limits: Limits,
+        port: u16,
+    ) -> Result<Self, LocalError> {
         let shared = Arc::new(Shared { service, store, changes: Notify::new(), store_error: Mutex::new(None) });
         if let Some(store) = &shared.store {
             for snapshot in store.load_all()? {
@@ -237,7 +250,8 @@ impl LocalService {
                 }
             }
         }
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| LocalError::io("binding 127.0.0.1:0", e))?;
+        let bind = format!("127.0.0.1:{port}");
+        let listener = TcpListener::bind(&bind).await.map_err(|e| LocalError::io(format!("binding {bind}"), e))?;
         let addr = listener.local_addr().map_err(|e| LocalError::io("reading the bound address", e))?;
         let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits));
         Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept })
