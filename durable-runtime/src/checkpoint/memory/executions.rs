@@ -3,12 +3,14 @@
 
 use super::apply::{Applied, TargetExecution};
 use super::state::StoredExecution;
-use super::{Inner, MemoryService};
+use super::{Inner, MemoryError, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus};
 use crate::protocol::ids::uuid_v4;
 use crate::protocol::{ChainedInvokeDetails, ExecutionDetails, Operation, OperationStatus, OperationType, Timestamp};
 
-/// `ExecutionTimeout` recorded in `ExecutionStarted` (seconds). Not enforced.
+/// `ExecutionTimeout` recorded in `ExecutionStarted` (seconds) unless the start names another. The
+/// service itself does not enforce it; a host that does calls [`MemoryService::time_out_execution`]
+/// at [`MemoryService::execution_deadline`].
 pub const DEFAULT_EXECUTION_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// Account id in minted ARNs.
@@ -41,7 +43,17 @@ pub struct ChainedInvocation {
 
 /// The ARN of an execution: `arn:aws:lambda:<region>:<account>:function:<fn>:$LATEST/durable-execution/<name>/<id>`.
 pub(super) fn execution_arn(function_name: &str, name: &str, execution_id: &str) -> String {
-    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{EXECUTED_VERSION}/durable-execution/{name}/{execution_id}")
+    format!("{}/durable-execution/{name}/{execution_id}", function_arn(function_name))
+}
+
+/// The qualified ARN of a function: `arn:aws:lambda:<region>:<account>:function:<fn>:$LATEST`.
+pub fn function_arn(function_name: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{EXECUTED_VERSION}")
+}
+
+/// Execution names as the service accepts them: 1 to 64 ASCII letters, digits, `-` and `_`.
+pub fn valid_execution_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The function name in a name or a function / version / alias ARN
@@ -64,7 +76,49 @@ impl MemoryService {
         let (name, execution_id) = (uuid_v4(), uuid_v4());
         let mut inner = self.lock();
         let now = inner.now();
-        create_execution(&mut inner, function_name, name, execution_id, input_payload, now)
+        create_execution(
+            &mut inner,
+            function_name,
+            name,
+            execution_id,
+            input_payload,
+            DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+            now,
+        )
+    }
+
+    /// Starts an execution as Invoke does: under the execution name `name` when given (an
+    /// execution of the same function with that name and the same input is returned instead of a new
+    /// one: `Ok((arn, false))`; with another input the name is [in use](MemoryError::NameInUse)),
+    /// recording `execution_timeout_seconds` in `ExecutionStarted`. `Ok((arn, true))` for a new one.
+    pub fn start_execution_named(
+        &self,
+        function_name: &str,
+        name: Option<&str>,
+        input_payload: Option<String>,
+        execution_timeout_seconds: u64,
+    ) -> Result<(String, bool), MemoryError> {
+        let mut inner = self.lock();
+        let now = inner.now();
+        let name = match name {
+            Some(name) => {
+                if !valid_execution_name(name) {
+                    return Err(MemoryError::InvalidName(name.to_owned()));
+                }
+                let prefix = format!("{}/durable-execution/{name}/", function_arn(function_name));
+                let existing = inner.executions.iter().find(|(arn, _)| arn.starts_with(&prefix));
+                if let Some((arn, exec)) = existing {
+                    let input = exec.execution_op().and_then(|op| op.execution_details.as_ref());
+                    let same = input.and_then(|d| d.input_payload.as_deref()) == input_payload.as_deref();
+                    return if same { Ok((arn.clone(), false)) } else { Err(MemoryError::NameInUse(name.to_owned())) };
+                }
+                name.to_owned()
+            }
+            None => uuid_v4(),
+        };
+        let arn =
+            create_execution(&mut inner, function_name, name, uuid_v4(), input_payload, execution_timeout_seconds, now);
+        Ok((arn, true))
     }
 
     /// The chained invokes the execution `arn` started, in order, with the target executions the
@@ -95,6 +149,7 @@ fn create_execution(
     name: String,
     execution_id: String,
     input_payload: Option<String>,
+    execution_timeout_seconds: u64,
     now: Timestamp,
 ) -> String {
     let arn = execution_arn(function_name, &name, &execution_id);
@@ -106,7 +161,7 @@ fn create_execution(
     exec.insert(op.clone());
     let details = EventDetails {
         input: Some(EventPayload { payload: input_payload, truncated: false }),
-        execution_timeout: Some(DEFAULT_EXECUTION_TIMEOUT_SECONDS),
+        execution_timeout: Some(execution_timeout_seconds),
         ..Default::default()
     };
     exec.push_event(EventType::ExecutionStarted, Some(&op), details, now);
@@ -126,7 +181,15 @@ pub(super) fn register(inner: &mut Inner, arn: &str, started: Vec<(Applied, Stri
             Applied::ChainedInvoke(target) => {
                 let TargetExecution { requested, function_name, name, execution_id, arn: target_arn, input, tenant_id } =
                     target;
-                create_execution(inner, &function_name, name, execution_id, input, now);
+                create_execution(
+                    inner,
+                    &function_name,
+                    name,
+                    execution_id,
+                    input,
+                    DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+                    now,
+                );
                 inner.invokes.insert(
                     target_arn.clone(),
                     ChainedInvocation {

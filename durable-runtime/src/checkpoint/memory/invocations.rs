@@ -187,7 +187,7 @@ fn check_output(exec: &StoredExecution, output: &InvocationOutput) -> Option<Err
 }
 
 /// Appends the terminal execution event of a finished execution (once).
-fn close(exec: &mut StoredExecution, now: Timestamp) {
+pub(super) fn close(exec: &mut StoredExecution, now: Timestamp) {
     if exec.closed {
         return;
     }

@@ -35,6 +35,7 @@ mod executions;
 mod faults;
 mod inspect;
 mod invocations;
+mod lifecycle;
 mod snapshot;
 mod state;
 #[cfg(test)]
@@ -42,12 +43,16 @@ mod tests;
 mod validate;
 
 pub use crate::protocol::history::ExecutionStatus;
-pub use executions::{function_name_of, ChainedInvocation, DEFAULT_EXECUTION_TIMEOUT_SECONDS, EXECUTED_VERSION};
+pub use executions::{
+    function_arn, function_name_of, valid_execution_name, ChainedInvocation, DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+    EXECUTED_VERSION,
+};
 pub use faults::CrashPoint;
 pub use invocations::{
     CompletedInvocation, InvocationRecord, EXIT_ERROR_TYPE, INVALID_OUTPUT_ERROR_TYPE,
     MAX_CONSECUTIVE_FAILED_INVOCATIONS,
 };
+pub use lifecycle::STOPPED_MESSAGE;
 pub use snapshot::ExecutionSnapshot;
 
 use crate::checkpoint::CheckpointError;
@@ -69,6 +74,10 @@ pub enum MemoryError {
     UnknownCallback(String),
     /// The callback has already been answered or timed out.
     CallbackClosed(String),
+    /// An execution of the function already has this name, with another input.
+    NameInUse(String),
+    /// The execution name has characters or a length the service does not accept.
+    InvalidName(String),
 }
 
 impl fmt::Display for MemoryError {
@@ -78,6 +87,12 @@ impl fmt::Display for MemoryError {
             Self::ExecutionComplete(arn) => write!(f, "durable execution `{arn}` has already finished"),
             Self::UnknownCallback(id) => write!(f, "no callback `{id}`"),
             Self::CallbackClosed(id) => write!(f, "callback `{id}` is no longer waiting for an answer"),
+            Self::NameInUse(name) => {
+                write!(f, "an execution named `{name}` already exists with another input; pick another name")
+            }
+            Self::InvalidName(name) => {
+                write!(f, "execution name `{name}` is invalid: use 1 to 64 letters, digits, `-` or `_`")
+            }
         }
     }
 }
