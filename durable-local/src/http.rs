@@ -46,6 +46,8 @@ pub(crate) struct Request {
     pub(crate) segments: Vec<String>,
     /// Query pairs, percent-decoded, in order.
     pub(crate) query: Vec<(String, String)>,
+    /// Header names (lowercase) and values that are visible ASCII, in order.
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -53,6 +55,16 @@ impl Request {
     /// The first value of the query parameter `name`.
     pub(crate) fn query(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of the query parameter `name`, in order.
+    pub(crate) fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of the header `name` (lowercase).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -72,6 +84,22 @@ impl Response {
             headers: vec![("content-type", "application/json".to_owned())],
             body: value.to_string().into_bytes(),
         }
+    }
+
+    /// A response without a body.
+    pub(crate) fn empty(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    /// A response with `body` of type `content_type`.
+    pub(crate) fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        Self { status, headers: vec![("content-type", content_type.to_owned())], body }
+    }
+
+    /// The response with one more header.
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// An AWS-style error: the code in `x-amzn-errortype` and in the body's `__type`, the message in
@@ -156,7 +184,12 @@ pub(crate) async fn read(request: hyper::Request<Incoming>, limits: &Limits) -> 
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Request { method: parts.method.as_str().to_owned(), segments, query, body })
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .collect();
+    Ok(Request { method: parts.method.as_str().to_owned(), segments, query, headers, body })
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query components). `None` for a malformed escape or

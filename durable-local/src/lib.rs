@@ -40,13 +40,23 @@
 //! # }
 //! ```
 //!
-//! Not served: StopDurableExecution, ListDurableExecutionsByFunction. The runner runs one function:
-//! a chained invoke of another function stays pending.
+//! - Functions hosted by the service ([`LocalService::host`], [`LocalService::host_handler`]) are
+//!   started by Invoke (`POST /2015-03-31/functions/{name}/invocations`, `RequestResponse` or
+//!   `Event`, answering with `X-Amz-Durable-Execution-Arn`) and driven by the service's scheduler:
+//!   it invokes an execution whenever the service would, fires timers (in real or
+//!   [skipped](LocalService::skip_time) time), retries failed invocations and enforces execution
+//!   timeouts. StopDurableExecution and ListDurableExecutionsByFunction are served too, and a
+//!   chained invoke between hosted functions runs the target as an execution of its own.
+//!
+//! A [`LocalRunner`] drives its one function itself: a chained invoke from it stays pending.
 //!
 //! [`CheckpointError::classify`]: durable_runtime::checkpoint::CheckpointError::classify
 
+mod driver;
 mod function;
 mod http;
+mod inprocess;
+mod lambda_api;
 mod routes;
 mod runner;
 pub mod server;
@@ -58,12 +68,17 @@ pub use runner::LocalRunner;
 pub use store::FileStore;
 
 use durable_runtime::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
-use durable_runtime::checkpoint::memory::{MemoryError, MemoryService};
+use durable_runtime::checkpoint::memory::{ExecutionStatus, MemoryError, MemoryService};
+use durable_runtime::checkpoint::CheckpointClient;
 use durable_runtime::protocol::ErrorObject;
+use durable_runtime::Handler;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -155,7 +170,12 @@ impl From<MemoryError> for LocalError {
 pub(crate) struct Shared {
     pub(crate) service: MemoryService,
     store: Option<FileStore>,
+    /// Wakes a [`LocalRunner`] waiting for a change.
     changes: Notify,
+    /// Counts changes, for every request waiting for one (a synchronous Invoke).
+    pub(crate) revision: tokio::sync::watch::Sender<u64>,
+    /// The hosted functions and their scheduler.
+    pub(crate) driver: driver::Driver,
     /// The first store write that failed in a connection task (reported by [`LocalService::persist`]).
     store_error: Mutex<Option<String>>,
 }
@@ -173,6 +193,8 @@ impl Shared {
             None => Ok(()),
         };
         self.changes.notify_one();
+        self.revision.send_modify(|n| *n = n.wrapping_add(1));
+        self.driver.wake();
         saved
     }
 
@@ -188,6 +210,7 @@ pub struct LocalService {
     addr: SocketAddr,
     endpoint: String,
     accept: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
 }
 
 impl fmt::Debug for LocalService {
@@ -233,7 +256,14 @@ impl LocalService {
         limits: Limits,
         port: u16,
     ) -> Result<Self, LocalError> {
-        let shared = Arc::new(Shared { service, store, changes: Notify::new(), store_error: Mutex::new(None) });
+        let shared = Arc::new(Shared {
+            service,
+            store,
+            changes: Notify::new(),
+            revision: tokio::sync::watch::Sender::new(0),
+            driver: driver::Driver::default(),
+            store_error: Mutex::new(None),
+        });
         if let Some(store) = &shared.store {
             for snapshot in store.load_all()? {
                 let arn = snapshot.arn().to_owned();
@@ -254,7 +284,8 @@ impl LocalService {
         let listener = TcpListener::bind(&bind).await.map_err(|e| LocalError::io(format!("binding {bind}"), e))?;
         let addr = listener.local_addr().map_err(|e| LocalError::io("reading the bound address", e))?;
         let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits));
-        Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept })
+        let scheduler = tokio::spawn(driver::run(Arc::clone(&shared)));
+        Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept, scheduler })
     }
 
     /// The socket address the service listens on.
@@ -307,13 +338,81 @@ impl LocalService {
         AwsCheckpointClient::from_client(self.lambda_client())
     }
 
+    /// Hosts `function` under `name`: Invoke starts executions of it, and the service invokes them
+    /// whenever they need it (see [`Self::host_handler`] for a handler of this process).
+    /// `execution_timeout` is the executions' `ExecutionTimeout`; past it they end TIMED_OUT.
+    pub fn host(&self, name: &str, function: Arc<dyn Function>, execution_timeout: Duration) {
+        let hosted = driver::Hosted { function, execution_timeout: execution_timeout.as_secs().max(1) };
+        self.shared.driver.host(name, hosted);
+    }
+
+    /// Hosts a handler of this process under `name`, invoked as Lambda would invoke it (through
+    /// [`lambda::service`](durable_runtime::lambda::service)), its checkpoints going over HTTP,
+    /// with the default execution timeout (one day).
+    pub fn host_handler<H, I, O>(&self, name: &str, handler: H)
+    where
+        H: Handler<I, O>,
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+    {
+        self.host(name, self.in_process(handler), FunctionSpec::DEFAULT_EXECUTION_TIMEOUT);
+    }
+
+    /// A handler of this process as a [`Function`] of this service, for [`Self::host`]: invoked
+    /// through [`lambda::service`](durable_runtime::lambda::service), its checkpoints going over HTTP.
+    pub fn in_process<H, I, O>(&self, handler: H) -> Arc<dyn Function>
+    where
+        H: Handler<I, O>,
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+    {
+        let client: Arc<dyn CheckpointClient> = Arc::new(self.checkpoint_client());
+        let function = durable_runtime::lambda::service(handler).client(client);
+        Arc::new(inprocess::InProcess::new(function))
+    }
+
+    /// The names of the hosted functions, sorted.
+    pub fn functions(&self) -> Vec<String> {
+        self.shared.driver.function_names()
+    }
+
+    /// `true`: while no invocation of a hosted function runs, the clock jumps to the next timer
+    /// (waits and retry delays complete at once; recorded durations stay the real ones).
+    pub fn skip_time(&self, skip: bool) {
+        self.shared.driver.set_skip_time(skip);
+    }
+
+    /// Waits until the execution `arn` has finished; its status then.
+    pub async fn finished(&self, arn: &str) -> Result<ExecutionStatus, LocalError> {
+        wait_finished(&self.shared, arn).await
+    }
+
     /// Stops listening. Requests being served finish on their own.
     pub fn shutdown(self) {}
+}
+
+/// Waits until the execution `arn` has finished.
+pub(crate) async fn wait_finished(shared: &Shared, arn: &str) -> Result<ExecutionStatus, LocalError> {
+    let mut revisions = shared.revision.subscribe();
+    loop {
+        let status = shared
+            .service
+            .execution_status(arn)
+            .ok_or_else(|| LocalError::Service(MemoryError::UnknownExecution(arn.to_owned())))?;
+        if status.is_terminal() {
+            return Ok(status);
+        }
+        // Marks the current revision seen before looking again, so no change is missed.
+        if revisions.changed().await.is_err() {
+            return Err(LocalError::Service(MemoryError::UnknownExecution(arn.to_owned())));
+        }
+    }
 }
 
 impl Drop for LocalService {
     fn drop(&mut self) {
         self.accept.abort();
+        self.scheduler.abort();
     }
 }
 

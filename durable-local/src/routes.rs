@@ -2,7 +2,7 @@
 //! responses out, with timestamps as epoch seconds and errors as AWS JSON errors.
 
 use super::http::{Request, Response};
-use super::Shared;
+use super::{lambda_api, Shared};
 use durable_runtime::checkpoint::memory::MemoryError;
 use durable_runtime::checkpoint::{CheckpointClient, CheckpointError};
 use durable_runtime::protocol::{CheckpointRequest, ErrorObject, OperationType};
@@ -10,6 +10,9 @@ use serde_json::{json, Map, Value};
 
 /// The API version prefix of every control-plane path.
 const VERSION: &str = "2025-12-01";
+
+/// The API version prefix of Invoke.
+const INVOKE_VERSION: &str = "2015-03-31";
 
 /// Default and largest `MaxItems` of the history route.
 const HISTORY_PAGE: usize = 1000;
@@ -20,12 +23,21 @@ pub(crate) async fn handle(shared: &Shared, request: Request) -> Response {
     let method = request.method.as_str();
     match segments.as_slice() {
         ["health"] => Response::json(200, &json!({ "status": "healthy" })),
+        [INVOKE_VERSION, "functions", function, "invocations"] => match method {
+            "POST" => lambda_api::invoke(shared, function, &request).await,
+            _ => method_not_allowed(method),
+        },
+        [VERSION, "functions", function, "durable-executions"] => match method {
+            "GET" => lambda_api::list(shared, function, &request),
+            _ => method_not_allowed(method),
+        },
         [VERSION, "durable-executions", arn, rest @ ..] => match (method, rest) {
             ("POST", ["checkpoint"]) => checkpoint(shared, arn, &request).await,
+            ("POST", ["stop"]) => lambda_api::stop(shared, arn, &request.body),
             ("GET", ["state"]) => state(shared, arn, &request),
             ("GET", []) => execution(shared, arn),
             ("GET", ["history"]) => history(shared, arn, &request),
-            (_, ["checkpoint" | "state" | "history"] | []) => method_not_allowed(method),
+            (_, ["checkpoint" | "state" | "history" | "stop"] | []) => method_not_allowed(method),
             _ => unknown_route(),
         },
         [VERSION, "durable-execution-callbacks", id, action] => {
@@ -46,7 +58,7 @@ fn method_not_allowed(method: &str) -> Response {
     Response::error(405, "MethodNotAllowedException", &format!("method {method} is not allowed on this route"))
 }
 
-fn invalid(message: impl AsRef<str>) -> Response {
+pub(crate) fn invalid(message: impl AsRef<str>) -> Response {
     Response::error(400, "InvalidParameterValueException", message.as_ref())
 }
 
@@ -58,7 +70,7 @@ fn checkpoint_error(error: &CheckpointError) -> Response {
     Response::error(status, code, error.message())
 }
 
-fn memory_error(error: &MemoryError) -> Response {
+pub(crate) fn memory_error(error: &MemoryError) -> Response {
     match error {
         MemoryError::UnknownExecution(_) | MemoryError::UnknownCallback(_) => {
             Response::error(404, "ResourceNotFoundException", &error.to_string())
@@ -88,7 +100,7 @@ pub(crate) fn to_api_timestamps(value: &mut Value) {
     }
 }
 
-fn api_json(value: impl serde::Serialize) -> Response {
+pub(crate) fn api_json(value: impl serde::Serialize) -> Response {
     match serde_json::to_value(value) {
         Ok(mut value) => {
             to_api_timestamps(&mut value);
@@ -99,7 +111,7 @@ fn api_json(value: impl serde::Serialize) -> Response {
 }
 
 /// The answer to a change the store could not write: a retryable service error.
-fn not_stored(error: &str) -> Response {
+pub(crate) fn not_stored(error: &str) -> Response {
     Response::error(503, "ServiceException", &format!("the local store could not record the change: {error}"))
 }
 
@@ -135,7 +147,7 @@ fn state(shared: &Shared, arn: &str, request: &Request) -> Response {
 }
 
 /// The function ARN (qualified) in an execution ARN: everything before `/durable-execution/`.
-fn function_arn(arn: &str) -> &str {
+pub(crate) fn function_arn_of(arn: &str) -> &str {
     arn.split_once("/durable-execution/").map_or(arn, |(function, _)| function)
 }
 
@@ -148,7 +160,7 @@ fn execution(shared: &Shared, arn: &str) -> Response {
     let mut out = Map::new();
     out.insert("DurableExecutionArn".into(), json!(arn));
     out.insert("DurableExecutionName".into(), json!(service.execution_name(arn)));
-    out.insert("FunctionArn".into(), json!(function_arn(arn)));
+    out.insert("FunctionArn".into(), json!(function_arn_of(arn)));
     out.insert("Status".into(), json!(status));
     if let Some(op) = &op {
         out.insert("StartTimestamp".into(), json!(op.start_timestamp.map(|t| t.as_millis())));
@@ -243,7 +255,7 @@ mod tests {
     #[test]
     fn function_arns() {
         assert_eq!(
-            function_arn("arn:aws:lambda:us-east-1:1:function:f:$LATEST/durable-execution/n/id"),
+            function_arn_of("arn:aws:lambda:us-east-1:1:function:f:$LATEST/durable-execution/n/id"),
             "arn:aws:lambda:us-east-1:1:function:f:$LATEST"
         );
     }

@@ -33,3 +33,9 @@ pub const MAX_REQUEST_BYTES: usize = 750 * 1024;
 /// result whose envelope is larger is checkpointed on the `EXECUTION` operation instead, and the
 /// envelope carries an empty `Result`.
 pub const MAX_INLINE_RESULT_BYTES: usize = 6 * 1024 * 1024 - 50;
+
+/// Largest Invoke request payload of a synchronous (`RequestResponse`) invocation, in bytes (6 MB).
+pub const MAX_SYNC_INVOKE_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// Largest Invoke request payload of an asynchronous (`Event`) invocation, in bytes (1 MB).
+pub const MAX_ASYNC_INVOKE_PAYLOAD_BYTES: usize = 1024 * 1024;

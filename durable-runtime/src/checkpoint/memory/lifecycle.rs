@@ -68,3 +68,19 @@ impl MemoryService {
         Ok(now)
     }
 }
+
+impl MemoryService {
+    /// Ends the running execution `arn` as FAILED with `error` and an `ExecutionFailed` event, from
+    /// outside its code (for example: its function does not exist).
+    pub fn fail_execution(&self, arn: &str, error: ErrorObject) -> Result<Timestamp, MemoryError> {
+        self.end_execution(arn, ExecutionStatus::Failed, error)
+    }
+}
+
+impl MemoryService {
+    /// The ARNs of the executions still running, in no particular order.
+    pub fn running_executions(&self) -> Vec<String> {
+        let inner = self.lock();
+        inner.executions.iter().filter(|(_, e)| !e.status.is_terminal()).map(|(arn, _)| arn.clone()).collect()
+    }
+}
