@@ -41,6 +41,10 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Request {
     pub(crate) method: String,
+    /// The path and query exactly as received, still percent-encoded (what SigV4 signs).
+    pub(crate) target: String,
+    /// The headers as received.
+    pub(crate) headers: hyper::HeaderMap,
     /// The path's segments, each percent-decoded (so an encoded `/` in an ARN stays inside its
     /// segment).
     pub(crate) segments: Vec<String>,
@@ -156,7 +160,8 @@ pub(crate) async fn read(request: hyper::Request<Incoming>, limits: &Limits) -> 
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Request { method: parts.method.as_str().to_owned(), segments, query, body })
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    Ok(Request { method: parts.method.as_str().to_owned(), target, headers: parts.headers, segments, query, body })
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query components). `None` for a malformed escape or
