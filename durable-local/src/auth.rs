@@ -1,5 +1,5 @@
 //! The server's own credentials: requests to the local service must be SigV4-signed with them
-//! (see [`sigv4`](crate::sigv4) for the check).
+//! (the check is SigV4 as AWS does it, see [`MAX_SKEW`](crate::MAX_SKEW) for the clock window).
 //!
 //! A service with a store keeps its credentials in the file [`CREDENTIALS_FILE`] of the store
 //! directory, created on first start (the directory 0700, the file 0600, written atomically) and
