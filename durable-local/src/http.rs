@@ -41,13 +41,15 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Request {
     pub(crate) method: String,
+    /// The path and query exactly as received, still percent-encoded (what SigV4 signs).
+    pub(crate) target: String,
+    /// The headers as received.
+    pub(crate) headers: hyper::HeaderMap,
     /// The path's segments, each percent-decoded (so an encoded `/` in an ARN stays inside its
     /// segment).
     pub(crate) segments: Vec<String>,
     /// Query pairs, percent-decoded, in order.
     pub(crate) query: Vec<(String, String)>,
-    /// Header names (lowercase) and values that are visible ASCII, in order.
-    pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -62,9 +64,9 @@ impl Request {
         self.query.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// The first value of the header `name` (lowercase).
+    /// The first value of the header `name`, if it is visible ASCII.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -184,12 +186,8 @@ pub(crate) async fn read(request: hyper::Request<Incoming>, limits: &Limits) -> 
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-        .collect();
-    Ok(Request { method: parts.method.as_str().to_owned(), segments, query, headers, body })
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    Ok(Request { method: parts.method.as_str().to_owned(), target, headers: parts.headers, segments, query, body })
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query components). `None` for a malformed escape or

@@ -14,6 +14,12 @@
 //!   a service started on the same directory picks the executions up where they were. An invocation
 //!   that was in flight when the service stopped is recorded as failed (`Local.ServiceStopped`) and the
 //!   execution is invoked again, as Lambda retries a failed invocation.
+//! - Every request but `/health` must be SigV4-signed with the service's own [`Credentials`]
+//!   (generated from the operating system's random generator; with a store, kept in its directory
+//!   and reused), or it is answered 403 with the AWS error (`MissingAuthenticationTokenException`,
+//!   `UnrecognizedClientException`, `InvalidSignatureException`). [`LocalService::env_exports`]
+//!   gives the shell lines that point the aws CLI or an SDK at the service; [`Auth::Off`] turns the
+//!   check off, with a warning.
 //! - [`LocalRunner`] starts a service and runs a handler end to end through
 //!   [`lambda::service`](durable_runtime::lambda::service), with an
 //!   [`AwsCheckpointClient`] whose `aws-sdk-lambda` client points at the service: every checkpoint and
@@ -52,6 +58,7 @@
 //!
 //! [`CheckpointError::classify`]: durable_runtime::checkpoint::CheckpointError::classify
 
+pub mod auth;
 mod driver;
 mod function;
 mod http;
@@ -60,11 +67,15 @@ mod lambda_api;
 mod routes;
 mod runner;
 pub mod server;
+mod sigv4;
 mod store;
+
+pub use auth::{env_exports, Credentials, CredentialsError};
 
 pub use function::{Function, FunctionSpec, InvokeFuture, RUNTIME_EXIT_ERROR_TYPE, TIMEOUT_ERROR_TYPE};
 pub use http::Limits;
 pub use runner::LocalRunner;
+pub use sigv4::MAX_SKEW;
 pub use store::FileStore;
 
 use durable_runtime::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
@@ -89,6 +100,25 @@ pub const SERVICE_STOPPED_ERROR_TYPE: &str = "Local.ServiceStopped";
 /// Region of the `aws-sdk-lambda` clients pointed at the local service.
 pub const LOCAL_REGION: &str = "us-east-1";
 
+/// The credentials clients sign with when the service checks nothing ([`Auth::Off`]): SDKs and the
+/// aws CLI refuse to send a request without some.
+const UNCHECKED_ACCESS_KEY_ID: &str = "AKIDLOCAL";
+const UNCHECKED_SECRET: &str = "local-secret";
+
+/// How a service authenticates requests.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// SigV4 with the credentials of the store directory (created there on first start), or, without
+    /// a store, fresh random ones. The default.
+    #[default]
+    Generated,
+    /// SigV4 with these credentials.
+    With(Credentials),
+    /// No check: any process on this machine can drive executions. Logged as a warning.
+    Off,
+}
+
 /// An error of the local service or runner.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -100,6 +130,8 @@ pub enum LocalError {
         /// The error.
         source: std::io::Error,
     },
+    /// The service's credentials could not be created or read.
+    Credentials(CredentialsError),
     /// A store file could not be written or read back.
     Store {
         /// The file.
@@ -137,6 +169,7 @@ impl fmt::Display for LocalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io { context, source } => write!(f, "local durable service: {context}: {source}"),
+            Self::Credentials(e) => write!(f, "local durable service: {e}"),
             Self::Store { path, message } => write!(f, "local durable store file {}: {message}", path.display()),
             Self::Service(e) => write!(f, "local durable service: {e}"),
             Self::CallbackNotPending { name, arn } => {
@@ -155,8 +188,15 @@ impl std::error::Error for LocalError {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::Service(e) => Some(e),
+            Self::Credentials(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl From<CredentialsError> for LocalError {
+    fn from(e: CredentialsError) -> Self {
+        Self::Credentials(e)
     }
 }
 
@@ -170,6 +210,8 @@ impl From<MemoryError> for LocalError {
 pub(crate) struct Shared {
     pub(crate) service: MemoryService,
     store: Option<FileStore>,
+    /// The credentials requests must be signed with; `None`: no check.
+    auth: Option<Credentials>,
     /// Wakes a [`LocalRunner`] waiting for a change.
     changes: Notify,
     /// Counts changes, for every request waiting for one (a synchronous Invoke).
@@ -218,6 +260,7 @@ impl fmt::Debug for LocalService {
         f.debug_struct("LocalService")
             .field("endpoint", &self.endpoint)
             .field("store", &self.shared.store.as_ref().map(FileStore::dir))
+            .field("auth", &self.shared.auth)
             .finish_non_exhaustive()
     }
 }
@@ -256,9 +299,29 @@ impl LocalService {
         limits: Limits,
         port: u16,
     ) -> Result<Self, LocalError> {
+        Self::start_with_auth(service, store, limits, port, Auth::Generated).await
+    }
+
+    /// [`Self::start_on_port`] with the given authentication ([`Auth::Generated`] everywhere else).
+    pub async fn start_with_auth(
+        service: MemoryService,
+        store: Option<FileStore>,
+        limits: Limits,
+        port: u16,
+        auth: Auth,
+    ) -> Result<Self, LocalError> {
+        let auth = match auth {
+            Auth::Generated => Some(match &store {
+                Some(store) => Credentials::load_or_create(store.dir())?,
+                None => Credentials::generate()?,
+            }),
+            Auth::With(credentials) => Some(credentials),
+            Auth::Off => None,
+        };
         let shared = Arc::new(Shared {
             service,
             store,
+            auth,
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),
@@ -283,9 +346,17 @@ impl LocalService {
         let bind = format!("127.0.0.1:{port}");
         let listener = TcpListener::bind(&bind).await.map_err(|e| LocalError::io(format!("binding {bind}"), e))?;
         let addr = listener.local_addr().map_err(|e| LocalError::io("reading the bound address", e))?;
+        let endpoint = format!("http://{addr}");
+        if shared.auth.is_none() {
+            tracing::warn!(
+                %endpoint,
+                "local durable service: authentication is OFF: any process on this machine can start, drive, \
+                 answer and read durable executions through this endpoint"
+            );
+        }
         let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits));
         let scheduler = tokio::spawn(driver::run(Arc::clone(&shared)));
-        Ok(Self { shared, addr, endpoint: format!("http://{addr}"), accept, scheduler })
+        Ok(Self { shared, addr, endpoint, accept, scheduler })
     }
 
     /// The socket address the service listens on.
@@ -327,10 +398,32 @@ impl LocalService {
         self.shared.changes.notified().await;
     }
 
-    /// An `aws-sdk-lambda` client for this endpoint, with static test credentials and region
-    /// [`LOCAL_REGION`].
+    /// The credentials requests must be signed with; `None` when the service checks nothing
+    /// ([`Auth::Off`]).
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.shared.auth.as_ref()
+    }
+
+    /// The credentials clients sign with: the service's, or placeholder ones when it checks nothing.
+    pub fn client_credentials(&self) -> Credentials {
+        self.shared.auth.clone().unwrap_or_else(|| Credentials::new(UNCHECKED_ACCESS_KEY_ID, UNCHECKED_SECRET))
+    }
+
+    /// The environment variables that point the aws CLI or an AWS SDK at this service (endpoint,
+    /// [client credentials](Self::client_credentials), region), for child processes.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        auth::env_vars(&self.endpoint, &self.client_credentials())
+    }
+
+    /// [`Self::env_vars`] as the `export NAME='value'` lines `durable env` prints.
+    pub fn env_exports(&self) -> String {
+        env_exports(&self.endpoint, &self.client_credentials())
+    }
+
+    /// An `aws-sdk-lambda` client for this endpoint, signing with the [client
+    /// credentials](Self::client_credentials), in region [`LOCAL_REGION`].
     pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
-        lambda_client(&self.endpoint)
+        lambda_client(&self.endpoint, &self.client_credentials())
     }
 
     /// The checkpoint client a function uses to reach this service over HTTP.
@@ -416,13 +509,20 @@ impl Drop for LocalService {
     }
 }
 
-/// An `aws-sdk-lambda` client for `endpoint`, with static test credentials and region [`LOCAL_REGION`].
-pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
-    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+/// An `aws-sdk-lambda` client for `endpoint`, signing with `credentials`, in region [`LOCAL_REGION`].
+pub fn lambda_client(endpoint: &str, credentials: &Credentials) -> aws_sdk_lambda::Client {
+    use aws_sdk_lambda::config::{BehaviorVersion, Region};
+    let provider = aws_sdk_lambda::config::Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        None,
+        None,
+        "durable-local",
+    );
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(LOCAL_REGION))
-        .credentials_provider(Credentials::new("AKIDLOCAL", "local-secret", None, None, "durable-local"))
+        .credentials_provider(provider)
         .endpoint_url(endpoint)
         .build();
     aws_sdk_lambda::Client::from_conf(config)
@@ -445,7 +545,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits)
                 let shared = Arc::clone(&shared);
                 async move {
                     let response = match http::read(request, &limits).await {
-                        Ok(request) => routes::handle(&shared, request).await,
+                        Ok(request) => match sigv4::authorize(shared.auth.as_ref(), &request) {
+                            Ok(()) => routes::handle(&shared, request).await,
+                            Err(refused) => refused,
+                        },
                         Err(response) => response,
                     };
                     Ok::<_, std::convert::Infallible>(response.into_hyper())

@@ -1,7 +1,7 @@
 //! `durable serve`: the local durable service as a program of its own, on a fixed port of
 //! `127.0.0.1`, with a store that outlives it.
 
-use super::{FileStore, FunctionSpec, Limits, LocalError, LocalService};
+use super::{Auth, FileStore, FunctionSpec, Limits, LocalError, LocalService};
 use durable_runtime::checkpoint::memory::MemoryService;
 use std::path::PathBuf;
 
@@ -29,7 +29,9 @@ pub struct ServeConfig {
     pub store: StoreLocation,
     /// The port on `127.0.0.1` (`0`: an ephemeral one).
     pub port: u16,
-    /// Requests must be SigV4-signed with the server's credentials.
+    /// Requests must be SigV4-signed with the server's credentials (kept in the store's directory,
+    /// created on first start). `false` lets any local process drive executions, and says so in a
+    /// warning.
     pub auth: bool,
     /// Timers fire at once while no invocation runs.
     pub skip_time: bool,
@@ -61,5 +63,6 @@ pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
         }
         StoreLocation::Memory => None,
     };
-    LocalService::start_on_port(MemoryService::new(), store, config.limits, config.port).await
+    let auth = if config.auth { Auth::Generated } else { Auth::Off };
+    LocalService::start_with_auth(MemoryService::new(), store, config.limits, config.port, auth).await
 }

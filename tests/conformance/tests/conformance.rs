@@ -322,10 +322,11 @@ async fn drive_processes(requirement: &Requirement, verbose: bool) -> Result<Out
         let _ = std::fs::remove_file(&output);
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_conformance-host"))
             .arg(&function_name)
-            .env("AWS_ENDPOINT_URL_LAMBDA", local.endpoint())
-            .env("AWS_REGION", durable_local::LOCAL_REGION)
-            .env("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
-            .env("AWS_SECRET_ACCESS_KEY", "local-secret")
+            // Endpoint, region and the service's own credentials: the process signs its checkpoints
+            // as a deployed function does, and the service checks them.
+            .envs(local.env_vars())
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("CONFORMANCE_OUTPUT", &output)
             .env("CONFORMANCE_CRASH_MARKER", &marker)

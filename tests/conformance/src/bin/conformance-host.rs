@@ -1,7 +1,8 @@
 //! One invocation of a conformance handler in its own process, the way a Lambda bootstrap runs it:
 //! the handler goes through `durable_runtime::lambda::service`, which checkpoints over HTTP with
 //! `aws-sdk-lambda` configured from the environment (`AWS_ENDPOINT_URL_LAMBDA` names the local
-//! service). A crash is a real `std::process::exit`.
+//! service, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` are the service's own credentials, which it
+//! checks on every request). A crash is a real `std::process::exit`.
 //!
 //! `conformance-host <function name>`: the invocation envelope on standard input; the output
 //! envelope written to the file named by `CONFORMANCE_OUTPUT`; the runtime's JSON log lines and the
