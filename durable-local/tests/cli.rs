@@ -115,6 +115,7 @@ async fn callback_succeed_answers_a_waiting_execution() {
     let text = stdout(&history);
     assert!(text.lines().any(|l| l.starts_with("approval") && l.contains("waiting")), "{text}");
     assert!(text.contains("execution running"), "{text}");
+    assert!(text.contains(&format!("answer with `durable callback succeed {id} PAYLOAD`")), "{text}");
 
     let heartbeat = durable(&dir, &endpoint, &["callback", "heartbeat", &id]).await;
     assert!(heartbeat.status.success(), "{}", stderr(&heartbeat));

@@ -80,7 +80,12 @@ impl fmt::Display for CliError {
                  or pass --db with the store of the running `durable serve` so its credentials file is used"
             ),
             Self::NotFound { what, message } => {
-                write!(f, "no such {what} ({message}): check it with `durable list --function NAME`")
+                let hint = match what.as_str() {
+                    "callback" => "check the id: `durable history ARN` prints the ids of waiting callbacks",
+                    "execution" => "check the ARN: `durable list --function NAME` shows the executions",
+                    _ => "check the name",
+                };
+                write!(f, "no such {what} ({message}): {hint}")
             }
             Self::NotServed { endpoint, operation } => write!(
                 f,

@@ -40,6 +40,8 @@ pub(crate) struct Row {
     pub(crate) error: Option<String>,
     /// The invocation (1-based) in which the operation first appears.
     pub(crate) invocation: usize,
+    /// A callback's id (`CallbackStartedDetails.CallbackId`), to answer it with.
+    pub(crate) callback_id: Option<String>,
 }
 
 /// Where an operation stands.
@@ -199,6 +201,7 @@ pub(crate) fn fold(events: &[Value]) -> Timeline {
                 status: Status::Unknown,
                 error: None,
                 invocation: invocations + 1,
+                callback_id: None,
             });
             rows.len() - 1
         });
@@ -219,6 +222,9 @@ pub(crate) fn fold(events: &[Value]) -> Timeline {
         let attempt = details.and_then(|d| d.get("RetryDetails")).and_then(|r| r.get("CurrentAttempt"));
         if let Some(attempt) = attempt.and_then(Value::as_u64) {
             row.attempts = row.attempts.max(attempt);
+        }
+        if let Some(callback_id) = details.and_then(|d| d.get("CallbackId")).and_then(Value::as_str) {
+            row.callback_id = Some(callback_id.to_owned());
         }
         if matches!(phase, "Failed" | "TimedOut" | "Stopped" | "Cancelled") {
             row.error = error_type(details).or_else(|| row.error.take());
@@ -288,6 +294,12 @@ impl Timeline {
             push_line(&mut out, cells, &widths);
         }
         let _ = writeln!(out, "{}", self.summary());
+        for row in self.rows.iter().filter(|r| r.status == Status::Waiting) {
+            if let Some(id) = &row.callback_id {
+                let _ =
+                    writeln!(out, "`{}` waits: answer with `durable callback succeed {id} PAYLOAD`", row.name.trim());
+            }
+        }
         out
     }
 
@@ -439,7 +451,8 @@ mod tests {
         assert!(text.contains("\n  inner-step"), "{text}");
         let callback = lines.iter().find(|l| l.contains("Callback")).copied().unwrap_or_default();
         assert!(callback.contains("waiting") && callback.contains('…'), "{text}");
-        assert!(text.ends_with("execution running; 2 invocations, 5 operations\n"), "{text}");
+        assert!(text.contains("execution running; 2 invocations, 5 operations\n"), "{text}");
+        assert!(text.ends_with("`(cb-01234…)` waits: answer with `durable callback succeed abc PAYLOAD`\n"), "{text}");
         assert!(lines.iter().all(|l| l.chars().count() <= 100), "{text}");
     }
 
