@@ -1,7 +1,7 @@
 //! `durable serve`: the local durable service as a program of its own, on a fixed port of
 //! `127.0.0.1`, with a store that outlives it.
 
-use super::{Auth, FileStore, FunctionSpec, Limits, LocalError, LocalService};
+use super::{Auth, Credentials, FileStore, FunctionSpec, Limits, LocalError, LocalService};
 use durable_runtime::checkpoint::memory::MemoryService;
 use std::path::PathBuf;
 
@@ -39,6 +39,9 @@ pub struct ServeConfig {
     pub functions: Vec<FunctionSpec>,
     /// Client limits.
     pub limits: Limits,
+    /// Where the server's credentials are kept (created on first start); `None`: beside the
+    /// store, or fresh ones that live as long as the service with an in-memory store.
+    pub credentials_dir: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -50,6 +53,7 @@ impl Default for ServeConfig {
             skip_time: false,
             functions: Vec::new(),
             limits: Limits::default(),
+            credentials_dir: None,
         }
     }
 }
@@ -63,6 +67,12 @@ pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
         }
         StoreLocation::Memory => None,
     };
-    let auth = if config.auth { Auth::Generated } else { Auth::Off };
-    LocalService::start_with_auth(MemoryService::new(), store, config.limits, config.port, auth).await
+    let auth = match (&config.credentials_dir, config.auth) {
+        (_, false) => Auth::Off,
+        (Some(dir), true) => Auth::With(Credentials::load_or_create(dir)?),
+        (None, true) => Auth::Generated,
+    };
+    let service = LocalService::start_with_auth(MemoryService::new(), store, config.limits, config.port, auth).await?;
+    service.skip_time(config.skip_time);
+    Ok(service)
 }
