@@ -46,6 +46,7 @@
 //! [`CheckpointError::classify`]: durable_runtime::checkpoint::CheckpointError::classify
 
 mod function;
+mod host;
 mod http;
 mod routes;
 mod runner;
@@ -53,6 +54,7 @@ pub mod server;
 mod store;
 
 pub use function::{Function, FunctionSpec, InvokeFuture, RUNTIME_EXIT_ERROR_TYPE, TIMEOUT_ERROR_TYPE};
+pub use host::{load_config, FunctionHost, FunctionLogs, HostError, HostOptions, LogLine, LogStream};
 pub use http::Limits;
 pub use runner::LocalRunner;
 pub use store::FileStore;
@@ -110,6 +112,8 @@ pub enum LocalError {
         /// The execution.
         arn: String,
     },
+    /// A hosted function cannot be described or started.
+    Host(HostError),
 }
 
 impl LocalError {
@@ -131,6 +135,7 @@ impl fmt::Display for LocalError {
             Self::MaxInvocations { limit, arn } => {
                 write!(f, "execution `{arn}` still running after {limit} invocations")
             }
+            Self::Host(e) => write!(f, "{e}"),
         }
     }
 }
@@ -140,6 +145,7 @@ impl std::error::Error for LocalError {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::Service(e) => Some(e),
+            Self::Host(e) => Some(e),
             _ => None,
         }
     }
