@@ -23,8 +23,9 @@ pub struct LogLine {
     pub pid: u32,
     /// Standard output or standard error.
     pub stream: LogStream,
-    /// The invocation the process was running when the line was read, if any. Output is read as it
-    /// comes, so a line written just before a response may be attributed to no invocation.
+    /// The invocation the process was running when the line was read, or the last one it ran
+    /// (output is read as it comes, so a line written just before a response is read after it).
+    /// Output of a process's initialization belongs to its first invocation, as in Lambda.
     pub request_id: Option<String>,
     /// The line, without its line ending (invalid UTF-8 replaced).
     pub text: String,

@@ -42,6 +42,8 @@ pub(crate) struct SandboxShared {
 #[derive(Default)]
 struct SandboxState {
     current: Option<InFlight>,
+    /// The last invocation handed to the process (output read after its response belongs to it).
+    last_request: Option<String>,
     dead: bool,
 }
 
@@ -55,9 +57,9 @@ impl SandboxShared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The request id of the invocation in flight.
+    /// The request id of the invocation in flight, or of the last one.
     pub(crate) fn current_request(&self) -> Option<String> {
-        self.state().current.as_ref().map(|c| c.request_id.clone())
+        self.state().last_request.clone()
     }
 
     /// Ends the invocation `request_id` with `outcome`; `false` if it is not the one in flight.
@@ -176,6 +178,7 @@ impl Sandbox {
         if self.shared.events.try_send(event).is_err() {
             return false;
         }
+        state.last_request = Some(request_id.clone());
         state.current = Some(InFlight { request_id, reply });
         true
     }

@@ -25,6 +25,9 @@ pub(crate) const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
 /// `ErrorType` of an invocation whose response is over [`MAX_RESPONSE_BYTES`].
 pub(crate) const RESPONSE_TOO_LARGE_ERROR_TYPE: &str = "Function.ResponseSizeTooLarge";
 
+/// Most of an oversized response read before the connection is dropped.
+const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Largest error or init-error body read.
 const MAX_ERROR_BYTES: usize = 1024 * 1024;
 
@@ -94,21 +97,11 @@ async fn next(shared: &SandboxShared) -> Response<Full<Bytes>> {
 }
 
 async fn respond(shared: &SandboxShared, id: &str, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let declared = request
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let body = if declared.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
-        None
-    } else {
-        match Limited::new(request.into_body(), MAX_RESPONSE_BYTES).collect().await {
-            Ok(body) => Some(body.to_bytes().to_vec()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => None,
-            // The process went away while sending; its exit ends the invocation.
-            Err(e) => {
-                return error_response(StatusCode::BAD_REQUEST, "InvalidRequest", &format!("cannot read the body: {e}"))
-            }
+    let body = match read_response(request.into_body()).await {
+        Ok(body) => body,
+        // The process went away while sending; its exit ends the invocation.
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, "InvalidRequest", &format!("cannot read the body: {e}"))
         }
     };
     match body {
@@ -135,6 +128,25 @@ async fn respond(shared: &SandboxShared, id: &str, request: Request<Incoming>) -
             )
         }
     }
+}
+
+/// Reads a response body: `None` when it is over [`MAX_RESPONSE_BYTES`]. An oversized body is
+/// still read to its end (up to [`MAX_DRAINED_BYTES`]), so that the runtime gets the 413 answer
+/// instead of a broken connection, and goes on to its next invocation.
+async fn read_response(mut body: Incoming) -> Result<Option<Vec<u8>>, hyper::Error> {
+    let mut data = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        if let Ok(chunk) = frame?.into_data() {
+            total = total.saturating_add(chunk.len());
+            if total <= MAX_RESPONSE_BYTES {
+                data.extend_from_slice(&chunk);
+            } else if total > MAX_DRAINED_BYTES {
+                return Ok(None);
+            }
+        }
+    }
+    Ok((total <= MAX_RESPONSE_BYTES).then_some(data))
 }
 
 /// The body of an `/error` or `/init/error` request.
