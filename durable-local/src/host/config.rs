@@ -1,18 +1,5 @@
 //! Describing hosted functions: a `durable.toml` with `[[function]]` tables, or the command-line
 //! form `NAME=PATH`.
-//!
-//! ```toml
-//! [[function]]
-//! name = "orders"
-//! command = "target/lambda/orders/bootstrap"   # relative to this file
-//! args = []
-//! timeout = 60                                 # seconds, 1..=900 (Lambda's limits)
-//! max_processes = 4
-//! [function.env]
-//! RUST_LOG = "info"
-//! [function.durable]
-//! execution_timeout = 86400                    # seconds, 1..=31622400
-//! ```
 
 use super::HostError;
 use crate::{FunctionSpec, LocalError};
@@ -56,7 +43,23 @@ struct DurableTable {
 }
 
 /// Reads the `[[function]]` tables of the `durable.toml` at `path`. A relative `command` is taken
-/// relative to the file's directory.
+/// relative to the file's directory. Only `name` and `command` are required; unknown keys are
+/// errors.
+///
+/// ```toml
+/// [[function]]
+/// name = "orders"                              # AWS_LAMBDA_FUNCTION_NAME, the Invoke path's name
+/// command = "target/lambda/orders/bootstrap"   # relative to this file
+/// args = []
+/// timeout = 60                                 # seconds, 1 to 900 (Lambda's limits); default 900
+/// max_processes = 4                            # default 4
+/// [function.env]
+/// RUST_LOG = "info"
+/// [function.durable]
+/// execution_timeout = 86400                    # seconds, 1 to 31622400; default 86400
+/// ```
+///
+/// The error names the file and the problem (for a syntax error, the line and column).
 pub fn load_config(path: impl AsRef<Path>) -> Result<Vec<FunctionSpec>, LocalError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path)

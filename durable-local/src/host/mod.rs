@@ -1,26 +1,6 @@
-//! Hosting unmodified Lambda bootstraps as child processes through the Lambda Runtime API.
-//!
-//! A [`FunctionHost`] runs the processes ("sandboxes") of one [`FunctionSpec`]. Each sandbox gets a
-//! Runtime API listener of its own on `127.0.0.1`, so the process behind every request is known.
-//! An invocation goes to an idle sandbox, or to a new one while fewer than
-//! [`FunctionSpec::max_processes`] run, or waits for one; sandboxes stay warm between invocations.
-//!
-//! As in Lambda:
-//! - a process that exits during an invocation fails it with `Runtime.ExitError`
-//!   (`RequestId: … Error: Runtime exited with error: exit status 1`), and the next invocation starts
-//!   a fresh process;
-//! - an invocation still running after [`FunctionSpec::timeout`] is `Sandbox.Timedout`
-//!   (`Task timed out after 3.00 seconds`), and its process is killed. The timeout counts from the
-//!   moment the invocation is handed to a sandbox, so a cold start's initialization counts too;
-//! - `/runtime/init/error` fails the invocation with the runtime's error, and the process is killed;
-//! - a response over 6 MB is `Function.ResponseSizeTooLarge`.
-//!
-//! Every process is killed when the host is dropped. A host that dies without dropping (killed
-//! outright) leaves processes whose Runtime API is gone: the runtime's next request fails and the
-//! bootstrap exits on its own.
-//!
-//! The processes' output is forwarded to standard error, each line prefixed `[NAME]`, and kept in
-//! the host's [`FunctionLogs`] for readers (the function's CloudWatch Logs, locally).
+//! Hosting unmodified Lambda bootstraps as child processes through the Lambda Runtime API: the
+//! [`FunctionHost`] and its sandboxes ([`process`]), the Runtime API each sandbox serves
+//! ([`runtime_api`]), captured output ([`logs`]), and `durable.toml` ([`config`]).
 
 mod config;
 mod error;
@@ -84,8 +64,54 @@ impl HostOptions {
     }
 }
 
-/// Runs a Lambda bootstrap's processes and invokes them through the Runtime API (see the
-/// [module docs](self)). Kills every process when dropped.
+/// Runs the processes ("sandboxes") of one Lambda bootstrap, built by `cargo lambda build` or
+/// `cargo build`, and invokes them through the Lambda Runtime API.
+///
+/// Each sandbox gets a Runtime API listener of its own on `127.0.0.1`, so the process behind every
+/// request is known. An invocation goes to an idle sandbox, or to a new one while fewer than
+/// [`FunctionSpec::max_processes`] run, or waits for one; sandboxes stay warm between invocations.
+/// A process gets the spec's environment, then the host's extra environment, then the variables
+/// Lambda reserves (`AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`,
+/// `AWS_LAMBDA_FUNCTION_VERSION=$LATEST`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
+/// `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+/// `_HANDLER`, `LAMBDA_TASK_ROOT`); the region is the `AWS_REGION` given in the extra or the
+/// spec's environment, else [`LOCAL_REGION`](crate::LOCAL_REGION).
+///
+/// As in Lambda:
+/// - a process that exits during an invocation fails it with `Runtime.ExitError`
+///   (`RequestId: … Error: Runtime exited with error: exit status 1`), and the next invocation starts
+///   a fresh process;
+/// - an invocation still running after [`FunctionSpec::timeout`] is `Sandbox.Timedout`
+///   (`RequestId: … Error: Task timed out after 3.00 seconds`), and its process is killed. The
+///   timeout counts from the moment the invocation is handed to a sandbox, so a cold start's
+///   initialization counts too;
+/// - a function error (`/invocation/{id}/error`) is the runtime's `errorType` and `errorMessage`,
+///   and the process stays warm;
+/// - `/runtime/init/error` fails the invocation with the runtime's error (`Runtime.InitError`), and
+///   the process is killed;
+/// - a response over 6 MB is `Function.ResponseSizeTooLarge`;
+/// - a process that cannot be started is `Runtime.InvalidEntrypoint`.
+///
+/// Every process is killed when the host is dropped ([`Self::shutdown`] also waits until they are
+/// gone). A host killed outright leaves processes whose Runtime API is gone: the runtime's next
+/// request fails and the bootstrap exits on its own.
+///
+/// The processes' output is forwarded to standard error, each line prefixed `[NAME]`
+/// ([`HostOptions::forward_logs`]), and kept in [`Self::logs`] for readers (the function's
+/// CloudWatch Logs, locally).
+///
+/// ```no_run
+/// use durable_local::{Function, FunctionHost, FunctionSpec, LocalService};
+///
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let service = LocalService::start().await?;
+/// let env = vec![("AWS_ENDPOINT_URL_LAMBDA".to_owned(), service.endpoint().to_owned())];
+/// let host = FunctionHost::start(FunctionSpec::parse_cli("orders=target/lambda/orders/bootstrap")?, env)?;
+/// let response = host.invoke(br#"{"order": 1}"#.to_vec(), "request-1").await;
+/// println!("{response:?}, output: {:?}", host.logs().stdout());
+/// # Ok(())
+/// # }
+/// ```
 pub struct FunctionHost {
     spec: FunctionSpec,
     env: Vec<(String, String)>,
