@@ -354,7 +354,9 @@ impl LineReader {
         let text = String::from_utf8_lossy(line).into_owned();
         line.clear();
         if let Some(name) = &self.forward {
-            eprintln!("[{name}] {text}");
+            // Not `eprintln!`, which panics when standard error is closed.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock(), "[{name}] {text}");
         }
         logs.push(LogLine { pid: self.pid, stream: self.stream, request_id: shared.current_request(), text });
     }
