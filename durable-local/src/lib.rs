@@ -61,6 +61,7 @@
 pub mod auth;
 mod driver;
 mod function;
+mod host;
 mod http;
 mod inprocess;
 mod lambda_api;
@@ -73,6 +74,7 @@ mod store;
 pub use auth::{env_exports, Credentials, CredentialsError};
 
 pub use function::{Function, FunctionSpec, InvokeFuture, RUNTIME_EXIT_ERROR_TYPE, TIMEOUT_ERROR_TYPE};
+pub use host::{load_config, FunctionHost, FunctionLogs, HostError, HostOptions, LogLine, LogStream};
 pub use http::Limits;
 pub use runner::LocalRunner;
 pub use sigv4::MAX_SKEW;
@@ -157,6 +159,8 @@ pub enum LocalError {
         /// The execution.
         arn: String,
     },
+    /// A hosted function cannot be described or started.
+    Host(HostError),
 }
 
 impl LocalError {
@@ -179,6 +183,7 @@ impl fmt::Display for LocalError {
             Self::MaxInvocations { limit, arn } => {
                 write!(f, "execution `{arn}` still running after {limit} invocations")
             }
+            Self::Host(e) => write!(f, "{e}"),
         }
     }
 }
@@ -189,6 +194,7 @@ impl std::error::Error for LocalError {
             Self::Io { source, .. } => Some(source),
             Self::Service(e) => Some(e),
             Self::Credentials(e) => Some(e),
+            Self::Host(e) => Some(e),
             _ => None,
         }
     }

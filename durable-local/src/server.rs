@@ -1,9 +1,10 @@
 //! `durable serve`: the local durable service as a program of its own, on a fixed port of
 //! `127.0.0.1`, with a store that outlives it.
 
-use super::{Auth, Credentials, FileStore, FunctionSpec, Limits, LocalError, LocalService};
+use super::{Auth, Credentials, FileStore, FunctionHost, FunctionSpec, Limits, LocalError, LocalService, LogLine};
 use durable_runtime::checkpoint::memory::MemoryService;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The port `durable serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 9070;
@@ -39,6 +40,9 @@ pub struct ServeConfig {
     pub functions: Vec<FunctionSpec>,
     /// Client limits.
     pub limits: Limits,
+    /// When set, each hosted function's output is also appended to `<log_dir>/<name>.log`, one
+    /// line per record (what CloudWatch Logs would hold).
+    pub log_dir: Option<PathBuf>,
     /// Where the server's credentials are kept (created on first start); `None`: beside the
     /// store, or fresh ones that live as long as the service with an in-memory store.
     pub credentials_dir: Option<PathBuf>,
@@ -54,6 +58,7 @@ impl Default for ServeConfig {
             functions: Vec::new(),
             limits: Limits::default(),
             credentials_dir: None,
+            log_dir: None,
         }
     }
 }
@@ -74,5 +79,44 @@ pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
     };
     let service = LocalService::start_with_auth(MemoryService::new(), store, config.limits, config.port, auth).await?;
     service.skip_time(config.skip_time);
+    if let Some(dir) = &config.log_dir {
+        std::fs::create_dir_all(dir).map_err(|e| LocalError::io(format!("creating {}", dir.display()), e))?;
+    }
+    // The bootstraps reach the service with its endpoint, credentials and region.
+    let env: Vec<(String, String)> = service.env_vars().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    for spec in &config.functions {
+        let host = FunctionHost::start(spec.clone(), env.clone())?;
+        if let Some(dir) = &config.log_dir {
+            tokio::spawn(write_log(host.logs().subscribe(), dir.join(format!("{}.log", spec.name))));
+        }
+        service.host(&spec.name, Arc::new(host), spec.execution_timeout);
+    }
     Ok(service)
+}
+
+/// Appends every line a function writes to `path`, as it comes.
+async fn write_log(mut lines: tokio::sync::broadcast::Receiver<LogLine>, path: PathBuf) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let Ok(mut file) = options.open(&path) else {
+        tracing::error!(path = %path.display(), "cannot open the function log file");
+        return;
+    };
+    loop {
+        match lines.recv().await {
+            Ok(line) => {
+                if writeln!(file, "{}", line.text).is_err() {
+                    tracing::error!(path = %path.display(), "cannot write the function log file");
+                    return;
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(path = %path.display(), missed, "function log lines were dropped");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }

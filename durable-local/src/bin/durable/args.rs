@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use durable_local::server::{DEFAULT_PORT, DEFAULT_STORE};
+use durable_local::FunctionSpec;
 use std::path::PathBuf;
 
 /// The default endpoint: `durable serve`'s default port on the loopback interface.
@@ -72,10 +73,13 @@ pub(crate) struct Serve {
     pub(crate) skip_time: bool,
     /// A function to host: its name and the path of its bootstrap executable (repeatable).
     #[arg(long = "function", value_name = "NAME=PATH", value_parser = parse_function)]
-    pub(crate) functions: Vec<(String, PathBuf)>,
+    pub(crate) functions: Vec<FunctionSpec>,
     /// Functions to host from a config file (default: `durable.toml` if there is one).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Also append each function's output to `DIR/<name>.log`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) log_dir: Option<PathBuf>,
 }
 
 /// `durable invoke`.
@@ -203,23 +207,9 @@ pub(crate) struct Stop {
     pub(crate) message: Option<String>,
 }
 
-/// `NAME=PATH` of `--function`.
-pub(crate) fn parse_function(arg: &str) -> Result<(String, PathBuf), String> {
-    // merge: becomes the host module's `NAME=PATH` parser.
-    match arg.split_once('=') {
-        Some((name, path)) if valid_function_name(name) && !path.is_empty() => {
-            Ok((name.to_owned(), PathBuf::from(path)))
-        }
-        Some((name, _)) if !valid_function_name(name) => Err(format!(
-            "`{name}` is not a function name: use letters, digits, `-` and `_` (at most 64), as in hello=target/debug/hello"
-        )),
-        _ => Err("expected NAME=PATH, as in hello=target/debug/hello".to_owned()),
-    }
-}
-
-/// Lambda's function name rule: 1 to 64 of `[A-Za-z0-9_-]`.
-fn valid_function_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// `NAME=PATH` (or just the path of `…/NAME/bootstrap`) of `--function`.
+pub(crate) fn parse_function(arg: &str) -> Result<FunctionSpec, String> {
+    FunctionSpec::parse_cli(arg).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -270,10 +260,9 @@ mod tests {
             unreachable!("parse failed: {cli:?}");
         };
         assert_eq!((serve.port, serve.in_memory, serve.skip_time, global.no_auth), (9000, true, true, true));
-        assert_eq!(serve.functions, [("a".into(), "bin/a".into()), ("b".into(), "/x/b".into())]);
+        assert_eq!(serve.functions, [FunctionSpec::new("a", "bin/a"), FunctionSpec::new("b", "/x/b")]);
         assert_eq!(serve.config, Some(PathBuf::from("other.toml")));
-        let error = parse(&["serve", "--function", "nopath"]).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(error.contains("expected NAME=PATH"), "{error}");
+        assert!(parse(&["serve", "--function", "=bin/a"]).is_err());
     }
 
     #[test]
@@ -332,10 +321,9 @@ mod tests {
 
     #[test]
     fn function_specs() {
-        assert_eq!(parse_function("hello=target/debug/hello"), Ok(("hello".into(), "target/debug/hello".into())));
-        assert_eq!(parse_function("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert_eq!(parse_function("hello=target/debug/hello"), Ok(FunctionSpec::new("hello", "target/debug/hello")));
         assert!(parse_function("=x").is_err());
         assert!(parse_function("a=").is_err());
-        assert!(parse_function("bad name=x").err().unwrap_or_default().contains("not a function name"));
+        assert!(parse_function("bad name=x").is_err());
     }
 }

@@ -56,60 +56,18 @@ pub(crate) fn config(global: &Global, args: &Serve) -> Result<ServeConfig, CliEr
     if let Some(file) = file {
         config.functions = load_config(&file)?;
     }
-    for (name, path) in &args.functions {
+    for function in &args.functions {
         // A `--function` replaces the config file's function of the same name.
-        config.functions.retain(|f| &f.name != name);
-        config.functions.push(FunctionSpec::new(name, path));
+        config.functions.retain(|f| f.name != function.name);
+        config.functions.push(function.clone());
     }
+    config.log_dir = args.log_dir.clone();
     Ok(config)
 }
 
-/// The functions of a `durable.toml`: `[[function]]` tables with `name = "…"` and
-/// `command = "…"` (only these keys, with basic string values; comments and blank lines allowed).
-// merge: becomes the host module's `load_config(path) -> Vec<FunctionSpec>`.
+/// The functions of a `durable.toml`.
 fn load_config(path: &Path) -> Result<Vec<FunctionSpec>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::Config(format!("cannot read {}: {e} (give --config an existing file)", path.display()))
-    })?;
-    parse_config(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
-}
-
-fn parse_config(text: &str) -> Result<Vec<FunctionSpec>, String> {
-    let mut tables: Vec<(Option<String>, Option<String>)> = Vec::new();
-    for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line == "[[function]]" {
-            tables.push((None, None));
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(format!("line {number}: expected `[[function]]` or `key = \"value\"`"));
-        };
-        let value = value.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .filter(|v| !v.contains('"') && !v.contains('\\'))
-            .ok_or_else(|| format!("line {number}: give `{}` a plain string in double quotes", key.trim()))?;
-        let Some(table) = tables.last_mut() else {
-            return Err(format!("line {number}: `{}` outside a `[[function]]` table", key.trim()));
-        };
-        match key.trim() {
-            "name" => table.0 = Some(value.to_owned()),
-            "command" => table.1 = Some(value.to_owned()),
-            other => return Err(format!("line {number}: unknown key `{other}` (known: name, command)")),
-        }
-    }
-    tables
-        .into_iter()
-        .enumerate()
-        .map(|(i, table)| match table {
-            (Some(name), Some(command)) => Ok(FunctionSpec::new(name, command)),
-            _ => Err(format!("function table {} needs both `name` and `command`", i + 1)),
-        })
-        .collect()
+    durable_local::load_config(path).map_err(|e| CliError::Config(format!("{e} (give --config an existing file)")))
 }
 
 /// Waits for Ctrl-C, or SIGTERM on Unix.
@@ -139,19 +97,6 @@ mod tests {
     use clap::Parser;
 
     #[test]
-    fn config_files() {
-        let text = "# functions\n[[function]]\nname = \"hello\"\ncommand = \"target/debug/hello\"\n\n[[function]]\n\
-                    command = \"bin/b\"\nname = \"b\"\n";
-        let functions = parse_config(text).unwrap_or_default();
-        assert_eq!(functions, [FunctionSpec::new("hello", "target/debug/hello"), FunctionSpec::new("b", "bin/b")]);
-        assert!(parse_config("name = \"x\"").err().unwrap_or_default().contains("outside"));
-        assert!(parse_config("[[function]]\nname = x").err().unwrap_or_default().contains("double quotes"));
-        assert!(parse_config("[[function]]\nmemory = \"1\"").err().unwrap_or_default().contains("unknown key"));
-        assert!(parse_config("[[function]]\nname = \"a\"").err().unwrap_or_default().contains("needs both"));
-        assert!(parse_config("[function]").is_err());
-    }
-
-    #[test]
     fn options_become_a_serve_config() {
         let cli = Cli::try_parse_from([
             "durable",
@@ -168,7 +113,7 @@ mod tests {
         ]);
         let Ok(Cli { command: Command::Serve(serve), global }) = cli else { unreachable!("{cli:?}") };
         let error = config(&global, &serve).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(error.contains("cannot read /no/such/durable.toml"), "{error}");
+        assert!(error.contains("/no/such/durable.toml"), "{error}");
 
         let cli = Cli::try_parse_from(["durable", "serve", "--in-memory", "--no-auth", "--function", "a=bin/a"]);
         let Ok(Cli { command: Command::Serve(serve), global }) = cli else { unreachable!("{cli:?}") };
