@@ -70,6 +70,7 @@ mod runner;
 pub mod server;
 mod sigv4;
 mod store;
+pub mod timeline;
 
 pub use auth::{env_exports, Credentials, CredentialsError};
 

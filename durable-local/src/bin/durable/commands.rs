@@ -3,11 +3,10 @@
 use crate::args::{Callback, Get, Global, History, Invoke, List, Stop};
 use crate::client::{self, RawBody};
 use crate::error::{Call, CliError};
-use crate::format::{duration, ellipsize, utc};
 use crate::input;
-use crate::timeline;
 use aws_sdk_lambda::primitives::{Blob, DateTime};
 use aws_sdk_lambda::types::{ErrorObject, ExecutionStatus, InvocationType};
+use durable_local::timeline::{self, duration, ellipsize, utc};
 use durable_runtime::checkpoint::aws::aws_sdk_lambda;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;

@@ -9,10 +9,8 @@ mod args;
 mod client;
 mod commands;
 mod error;
-mod format;
 mod input;
 mod serve;
-mod timeline;
 
 use args::{Cli, Command};
 use clap::Parser;

@@ -1,7 +1,7 @@
 //! Small text helpers for the terminal: durations, offsets, UTC times, cut strings.
 
 /// A duration in seconds, short: `0.25s`, `12.5s`, `2m05s`, `3h07m`, `2d04h`.
-pub(crate) fn duration(seconds: f64) -> String {
+pub fn duration(seconds: f64) -> String {
     if !seconds.is_finite() {
         return String::new();
     }
@@ -24,7 +24,7 @@ pub(crate) fn duration(seconds: f64) -> String {
 }
 
 /// An offset from the execution's start: `+0s`, `+1.5s`, `+2m05s`.
-pub(crate) fn offset(seconds: f64) -> String {
+pub fn offset(seconds: f64) -> String {
     if !seconds.is_finite() {
         return String::new();
     }
@@ -35,7 +35,7 @@ pub(crate) fn offset(seconds: f64) -> String {
 }
 
 /// Epoch seconds as a UTC time, `2026-01-31 12:00:05Z` (empty for a time out of range).
-pub(crate) fn utc(epoch_seconds: f64) -> String {
+pub fn utc(epoch_seconds: f64) -> String {
     if !epoch_seconds.is_finite() || !(0.0..=253_402_300_799.0).contains(&epoch_seconds) {
         return String::new();
     }
@@ -60,7 +60,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// `text` cut to `width` characters, ending in `…` when cut.
-pub(crate) fn ellipsize(text: &str, width: usize) -> String {
+pub fn ellipsize(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }

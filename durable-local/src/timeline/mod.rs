@@ -4,7 +4,9 @@
 //! Works on the raw JSON events of GetDurableExecutionHistory (protocol §7.4) so that a member that
 //! is missing, of another type or unknown never stops the rendering: it only leaves a cell blank.
 
-use crate::format::{duration, ellipsize, offset};
+mod format;
+
+pub use format::{duration, ellipsize, offset, utc};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,36 +19,36 @@ const MAX_NAME: usize = 40;
 
 /// One operation, folded from its events.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Row {
+pub struct Row {
     /// The operation id.
-    pub(crate) id: String,
+    pub id: String,
     /// Its name, or a short form of the id when it has none.
-    pub(crate) name: String,
+    pub name: String,
     /// `SubType`, else the type the event names (`Step`, `Wait`, `Context`, `Callback`, …).
-    pub(crate) kind: String,
+    pub kind: String,
     /// The parent operation.
-    pub(crate) parent: Option<String>,
+    pub parent: Option<String>,
     /// Nesting depth (0: top level).
-    pub(crate) depth: usize,
+    pub depth: usize,
     /// Attempts of a step (started events or the latest `CurrentAttempt`); `0` for other types.
-    pub(crate) attempts: u64,
+    pub attempts: u64,
     /// First event time, epoch seconds.
-    pub(crate) start: Option<f64>,
+    pub start: Option<f64>,
     /// Last event time, epoch seconds.
-    pub(crate) last: Option<f64>,
+    pub last: Option<f64>,
     /// What the last event says.
-    pub(crate) status: Status,
+    pub status: Status,
     /// The error type of a failed operation.
-    pub(crate) error: Option<String>,
+    pub error: Option<String>,
     /// The invocation (1-based) in which the operation first appears.
-    pub(crate) invocation: usize,
+    pub invocation: usize,
     /// A callback's id (`CallbackStartedDetails.CallbackId`), to answer it with.
-    pub(crate) callback_id: Option<String>,
+    pub callback_id: Option<String>,
 }
 
 /// Where an operation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
+pub enum Status {
     /// Started, not finished.
     Running,
     /// A wait or callback in progress.
@@ -69,7 +71,7 @@ pub(crate) enum Status {
 
 impl Status {
     /// Lowercase label for the status column.
-    pub(crate) fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Waiting => "waiting",
@@ -84,24 +86,24 @@ impl Status {
     }
 
     /// Whether the operation is over.
-    pub(crate) fn is_final(self) -> bool {
+    pub fn is_final(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed | Self::TimedOut | Self::Stopped | Self::Cancelled)
     }
 }
 
 /// The execution as the history tells it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Timeline {
+pub struct Timeline {
     /// The operations, in the order they first appear.
-    pub(crate) rows: Vec<Row>,
+    pub rows: Vec<Row>,
     /// The time everything is measured from: the execution's start, else the first event.
-    pub(crate) origin: Option<f64>,
+    pub origin: Option<f64>,
     /// The execution's end, when it ended.
-    pub(crate) end: Option<f64>,
+    pub end: Option<f64>,
     /// The execution's final event type (`ExecutionSucceeded`, …), when it ended.
-    pub(crate) outcome: Option<String>,
+    pub outcome: Option<String>,
     /// Completed invocations.
-    pub(crate) invocations: usize,
+    pub invocations: usize,
 }
 
 /// The event type split into (operation type, phase): `StepFailed` → (`Step`, `Failed`).
@@ -160,7 +162,7 @@ fn error_type(details: Option<&Value>) -> Option<String> {
 }
 
 /// Folds `events` (in history order) into a timeline.
-pub(crate) fn fold(events: &[Value]) -> Timeline {
+pub fn fold(events: &[Value]) -> Timeline {
     let mut rows: Vec<Row> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut origin = None;
@@ -263,7 +265,7 @@ fn short_id(id: &str) -> String {
 
 impl Timeline {
     /// Renders the timeline as text no wider than `width` columns (where the content allows).
-    pub(crate) fn render(&self, width: usize) -> String {
+    pub fn render(&self, width: usize) -> String {
         let mut out = String::new();
         if self.rows.is_empty() {
             out.push_str("no operations yet\n");
@@ -340,7 +342,7 @@ impl Timeline {
     }
 
     /// Short lines for each operation that changed from `before` (for `invoke --follow`).
-    pub(crate) fn changes_since(&self, before: &Timeline) -> Vec<String> {
+    pub fn changes_since(&self, before: &Timeline) -> Vec<String> {
         let old: HashMap<&str, &Row> = before.rows.iter().map(|r| (r.id.as_str(), r)).collect();
         self.rows
             .iter()
