@@ -1,5 +1,6 @@
-//! An order workflow: reserve stock, wait for a cooling-off period, charge the card at most once per
-//! attempt, and confirm in a sub-workflow.
+//! An order workflow: reserve stock, ask a manager to approve the order and wait for the answer (a
+//! callback), wait for a cooling-off period, charge the card at most once per attempt, and confirm in
+//! a sub-workflow.
 
 use durable_runtime::{durable_step, durable_workflow, DurableContext, DurableError, Error, StepContext};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub struct Receipt {
     pub order_id: String,
     /// The stock reservation.
     pub reservation: String,
+    /// Who approved the order.
+    pub approved_by: String,
     /// The payment's id.
     pub payment: String,
     /// The confirmation sent to the customer.
@@ -62,12 +65,31 @@ pub async fn confirm(_ctx: DurableContext, order_id: String) -> Result<String, E
     Ok(send(email).await?)
 }
 
+/// A manager's answer to an approval request (the callback's result).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Who approved.
+    pub approved_by: String,
+}
+
+/// The callback id of an approval request, as the approval step hands it to the approvers (here:
+/// a log line; in production, a message to a queue or an e-mail with a link).
+pub const APPROVAL_LOG_PREFIX: &str = "approval requested, answer callback";
+
 /// The workflow.
 #[durable_workflow]
 pub async fn place_order(ctx: DurableContext, order: Order) -> Result<Receipt, Error> {
     let reservation = reserve(order.clone()).await?;
+    let order_id = order.order_id.clone();
+    let approval: Approval = ctx
+        .wait_for_callback(move |callback_id, _| async move {
+            eprintln!("{APPROVAL_LOG_PREFIX} {callback_id} (order {order_id})");
+            Ok::<_, Error>(())
+        })
+        .name("approval")
+        .await?;
     ctx.wait(Duration::from_secs(60)).name("cooling-off").await?;
     let payment = charge(order.amount).await?;
     let confirmation = confirm(ctx.clone(), order.order_id.clone()).await?;
-    Ok(Receipt { order_id: order.order_id, reservation, payment, confirmation })
+    Ok(Receipt { order_id: order.order_id, reservation, approved_by: approval.approved_by, payment, confirmation })
 }
