@@ -52,13 +52,14 @@ fn encode_error(what: String, error: impl Display) -> DurableError {
     DurableError::new(ErrorKind::Serialization, format!("cannot serialize the result of {what}: {error}"))
 }
 
-/// Deserializes a recorded JSON payload (absent means JSON `null`), naming the operation only when
+/// Deserializes a recorded JSON payload (absent or empty means JSON `null`), naming the operation only when
 /// there is an error (the replay path stays cheap).
 pub(crate) fn decode<T: DeserializeOwned>(
     payload: Option<&str>,
     what: impl FnOnce() -> String,
 ) -> Result<T, DurableError> {
-    serde_json::from_str(payload.unwrap_or("null")).map_err(|e| decode_error(what(), e))
+    serde_json::from_str(payload.filter(|p| !p.trim().is_empty()).unwrap_or("null"))
+        .map_err(|e| decode_error(what(), e))
 }
 
 /// Serializes a result as JSON for recording.

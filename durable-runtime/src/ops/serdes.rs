@@ -21,8 +21,8 @@ pub trait Serdes<T>: Send + Sync + 'static {
     fn deserialize(&self, payload: Option<&str>) -> Result<T, Error>;
 }
 
-/// JSON through serde: compact `serde_json` text, an absent payload read as `null`. The default of
-/// every operation.
+/// JSON through serde: compact `serde_json` text, an absent or empty payload read as `null` (a
+/// callback answered with no bytes has an empty result). The default of every operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct JsonSerdes;
 
@@ -32,7 +32,7 @@ impl<T: Serialize + DeserializeOwned> Serdes<T> for JsonSerdes {
     }
 
     fn deserialize(&self, payload: Option<&str>) -> Result<T, Error> {
-        Ok(serde_json::from_str(payload.unwrap_or("null"))?)
+        Ok(serde_json::from_str(payload.filter(|p| !p.trim().is_empty()).unwrap_or("null"))?)
     }
 }
 

@@ -80,3 +80,18 @@ async fn an_answer_that_does_not_deserialize_names_the_callback() {
     let message = done.error().unwrap().error_message.unwrap_or_default();
     assert!(message.contains("wait-for-callback `amount`") && message.contains(&id), "{message}");
 }
+
+#[tokio::test]
+async fn an_answer_with_no_bytes_is_null() {
+    // What `aws lambda send-durable-execution-callback-success` without `--result` sends.
+    let handler = |ctx: DurableContext, _: String| async move {
+        let note: Option<String> = ctx.wait_for_callback(|_id, _| async { Ok::<_, Error>(()) }).name("note").await?;
+        Ok::<_, Error>(format!("{note:?}"))
+    };
+    let runner = TestRunner::new(handler);
+    let pending = runner.run_until_callback("o-6", "note").await.unwrap();
+    let id = pending.callback_id("note").unwrap().to_owned();
+    runner.service().callback_success(&id, Some(String::new())).unwrap();
+    let done = runner.resume(pending.execution_arn()).await.unwrap();
+    assert_eq!(done.output::<String>().unwrap(), "None");
+}
