@@ -13,7 +13,7 @@ provide around it is stood in for here:
   runner's filter pattern asks.
 
 Requirements come from the repository's vendored copy (`tests/conformance/requirements`). The
-last line printed is `conformance runner: N passed, M failed`.
+last line printed is `conformance-runner: N passed, M failed`.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def main() -> int:
         args.report.write_text(json.dumps(
             [{"id": rid, "passed": ok, "errors": errors} for rid, ok, errors in results], indent=2))
     print(f"took {time.monotonic() - started:.0f} s")
-    print(f"conformance runner: {passed} passed, {failed} failed")
+    print(f"conformance-runner: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
 

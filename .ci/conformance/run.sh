@@ -2,7 +2,7 @@
 # AWS's conformance runner (PyPI aws-durable-execution-conformance-tests, pinned in
 # requirements.txt, unmodified) against `durable serve` hosting the conformance handlers as a real
 # Lambda bootstrap (`conformance-lambda`) through the Runtime API. Closes with
-# `conformance runner: N passed, M failed`.
+# `conformance-runner: N passed, M failed`.
 #
 # Usage: .ci/conformance/run.sh [requirement id ...]   (default: every vendored requirement)
 # Env: CARGO_TARGET_DIR (default ./target), CONFORMANCE_WORKERS (default 4),
@@ -63,9 +63,12 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 echo "--- the conformance runner"
 status=0
 "$venv/bin/python" .ci/conformance/drive.py --requirements tests/conformance/requirements --logs "$work/logs" \
-  --workers "${CONFORMANCE_WORKERS:-4}" --report "$target/conformance-report.json" ${1:+--only "$@"} || status=$?
+  --workers "${CONFORMANCE_WORKERS:-4}" --report "$target/conformance-report.json" ${1:+--only "$@"} \
+  | tee "$work/runner.out" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- last lines of durable serve's output"
-  tail -n 40 "$work/serve.err" | cut -c1-400
+  grep -v '^\[conformance-' "$work/serve.err" | tail -n 40 | cut -c1-400
+  # The closing line stays last.
+  tail -n 1 "$work/runner.out"
 fi
 exit "$status"
