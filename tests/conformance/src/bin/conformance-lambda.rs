@@ -27,6 +27,34 @@ use std::time::Duration;
 /// The non-durable function that exercises the host.
 const PROBE: &str = "host-probe";
 
+/// The durable function of the crash-restart soak test: `{"steps": N, "delay_ms": D, "journal":
+/// "path"}` runs N sequential steps; step `i` appends `<execution id> <i>` to the journal (synced)
+/// before it sleeps D ms and returns `i`; the result is the sum of the step results. A line for step
+/// `i + 1` proves that step `i`'s result was acknowledged (the next step starts only then).
+const SOAK: &str = "soak-steps";
+
+async fn soak(ctx: durable_runtime::DurableContext, input: Value) -> Result<u64, durable_runtime::Error> {
+    let steps = input.get("steps").and_then(Value::as_u64).unwrap_or(10);
+    let delay = Duration::from_millis(input.get("delay_ms").and_then(Value::as_u64).unwrap_or(20));
+    let journal = PathBuf::from(input.get("journal").and_then(Value::as_str).unwrap_or("/dev/null"));
+    let execution = ctx.execution_arn().rsplit('/').next().unwrap_or_default().to_owned();
+    let mut sum = 0;
+    for i in 0..steps {
+        let (journal, execution) = (journal.clone(), execution.clone());
+        sum += ctx
+            .step(move |_| async move {
+                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&journal)?;
+                writeln!(file, "{execution} {i}")?;
+                file.sync_data()?;
+                tokio::time::sleep(delay).await;
+                Ok::<_, durable_runtime::Error>(i)
+            })
+            .name(format!("step-{i}"))
+            .await?;
+    }
+    Ok(sum)
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,6 +73,9 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
     if function_name == PROBE {
         return runtime.block_on(lambda_runtime::run(service_fn(probe))).map_err(|e| e.to_string());
+    }
+    if function_name == SOAK {
+        return runtime.block_on(durable_runtime::lambda::run(soak)).map_err(|e| e.to_string());
     }
     // The chained-invoke targets of the invoke suite, under the names the handlers call them by.
     if [targets::ECHO, targets::FAIL, targets::TENANT_ECHO].contains(&function_name.as_str()) {
