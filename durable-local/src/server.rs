@@ -1,7 +1,7 @@
 //! `durable serve`: the local durable service as a program of its own, on a fixed port of
 //! `127.0.0.1`, with a store that outlives it.
 
-use super::{FileStore, FunctionSpec, Limits, LocalError, LocalService};
+use super::{FunctionSpec, Limits, LocalError, LocalService, Store};
 use durable_runtime::checkpoint::memory::MemoryService;
 use std::path::PathBuf;
 
@@ -15,9 +15,9 @@ pub const DEFAULT_STORE: &str = ".durable/durable.db";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreLocation {
-    /// A database file (its directory is created, readable by its owner only).
+    /// A SQLite database file (see [`Store::open`]).
     Path(PathBuf),
-    /// Nothing outlives the service (tests).
+    /// An in-memory database: nothing outlives the service (tests).
     Memory,
 }
 
@@ -54,12 +54,12 @@ impl Default for ServeConfig {
 
 /// Starts the service described by `config` and returns it running.
 pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
-    let store = match &config.store {
-        StoreLocation::Path(path) => {
-            let dir = path.parent().map(PathBuf::from).unwrap_or_default();
-            Some(FileStore::open(dir)?)
-        }
-        StoreLocation::Memory => None,
-    };
-    LocalService::start_on_port(MemoryService::new(), store, config.limits, config.port).await
+    let location = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || match location {
+        StoreLocation::Path(path) => Store::open(path),
+        StoreLocation::Memory => Store::in_memory(),
+    })
+    .await
+    .map_err(|e| LocalError::Io { context: "opening the store".to_owned(), source: std::io::Error::other(e) })??;
+    LocalService::start_on_port(MemoryService::new(), Some(store), config.limits, config.port).await
 }
