@@ -1,8 +1,8 @@
 //! Runs the order workflow end to end on the local durable service:
-//! `cargo run -p durable-examples --example order-local -- [--store DIR] [--real-time] ['<order json>']`.
+//! `cargo run -p durable-examples --example order-local -- [--db PATH] [--real-time] ['<order json>']`.
 //!
-//! The service serves the control-plane API over HTTP on 127.0.0.1 and keeps each execution as a
-//! JSON file in DIR (default `target/durable-local`). The function is invoked through the same
+//! The service serves the control-plane API over HTTP on 127.0.0.1 and keeps every execution in the
+//! SQLite database PATH (default `.durable/durable.db` under the current directory). The function is invoked through the same
 //! `lambda::service` path as on AWS, and every checkpoint goes over HTTP through `aws-sdk-lambda`.
 //! Time is skipped (the 60 s wait completes at once) unless `--real-time` is given. It prints each
 //! invocation's outcome, the history and the result.
@@ -11,11 +11,11 @@
 //! dev-dependency: the `order-workflow` bootstrap compiles nothing of the local service.
 
 use durable_examples::order::{place_order, Order, Receipt};
+use durable_local::server::DEFAULT_STORE;
 use durable_local::LocalRunner;
 use durable_runtime::testing::InvocationRecord;
 
-const DEFAULT_STORE: &str = "target/durable-local";
-const USAGE: &str = "usage: order-local [--store DIR] [--real-time] ['<order json>']";
+const USAGE: &str = "usage: order-local [--db PATH] [--real-time] ['<order json>']";
 
 #[tokio::main]
 async fn main() -> Result<(), durable_runtime::Error> {
@@ -23,7 +23,7 @@ async fn main() -> Result<(), durable_runtime::Error> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--store" => store = args.next().ok_or(USAGE)?,
+            "--db" => store = args.next().ok_or(USAGE)?,
             "--real-time" => real_time = true,
             _ if input.is_none() && !arg.starts_with("--") => input = Some(arg),
             _ => return Err(USAGE.into()),
@@ -51,7 +51,7 @@ async fn run_locally(order: Order, store: &str, real_time: bool) -> Result<(), d
         .skip_time(!real_time)
         .on_invocation(print_invocation);
     let server = runner.server().await?;
-    println!("local durable service on {} (store: {store})", server.endpoint());
+    println!("local durable service on {} (database: {store})", server.endpoint());
     if real_time {
         println!("time: real (waits and retry delays take their full duration)");
     } else {
