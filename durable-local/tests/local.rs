@@ -422,10 +422,8 @@ async fn the_store_is_readable_by_its_owner_only() {
         assert_eq!(waiting.status(), ExecutionStatus::Running);
         let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         files.sort();
         assert_eq!(files, ["durable.db", "durable.db-shm", "durable.db-wal"]);
         for file in files {
@@ -465,7 +463,8 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
             assert!(refused.is_err(), "a stale token is refused");
         }
         // A callback answer to an unknown id is refused too.
-        let unknown = server.lambda_client().send_durable_execution_callback_heartbeat().callback_id("nope").send().await;
+        let unknown =
+            server.lambda_client().send_durable_execution_callback_heartbeat().callback_id("nope").send().await;
         assert!(unknown.is_err());
         assert_eq!(row_counts(&db(&dir)), rows, "refused requests add no rows");
         assert_eq!(std::fs::metadata(&wal).unwrap().len(), wal_size, "nor write anything");
@@ -475,7 +474,6 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
     })
     .await;
 }
-
 
 #[tokio::test]
 async fn a_checkpoint_the_store_cannot_write_is_answered_503_and_leaves_no_trace() {

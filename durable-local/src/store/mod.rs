@@ -17,8 +17,7 @@ mod schema;
 pub use schema::SCHEMA_VERSION;
 
 use durable_runtime::checkpoint::memory::{
-    function_name_of, ChainedInvocation, ExecutionChanges, ExecutionMeta, InvocationRecord, MemoryService,
-    OperationRow,
+    function_name_of, ChainedInvocation, ExecutionChanges, ExecutionMeta, InvocationRecord, MemoryService, OperationRow,
 };
 use durable_runtime::protocol::history::HistoryEvent;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
@@ -133,7 +132,8 @@ impl Store {
         private_file(&path)?;
         let location = path.display().to_string();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(|e| StoreError::sqlite(&location, "opening", e))?;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| StoreError::sqlite(&location, "opening", e))?;
         let store = Self::configure(conn, Some(path), location)?;
         if let Some(path) = &store.path {
             for sidecar in ["-wal", "-shm"] {

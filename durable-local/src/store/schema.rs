@@ -94,12 +94,8 @@ fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 fn check(found: i64, location: &str) -> Result<(), StoreError> {
-    if found > SCHEMA_VERSION || found < 0 {
-        return Err(StoreError::UnsupportedSchema {
-            location: location.to_owned(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
+    if !(0..=SCHEMA_VERSION).contains(&found) {
+        return Err(StoreError::UnsupportedSchema { location: location.to_owned(), found, supported: SCHEMA_VERSION });
     }
     Ok(())
 }

@@ -230,8 +230,10 @@ impl StoredExecution {
             }
         }
         let index: HashMap<String, usize> = ops.iter().enumerate().map(|(i, e)| (e.op.id.clone(), i)).collect();
-        let timers: BTreeSet<usize> = ops.iter().enumerate().filter(|(_, e)| e.due().is_some()).map(|(i, _)| i).collect();
-        let journal = Journal { created: false, ops: BTreeSet::new(), events: events.len(), invocations: invocations.len() };
+        let timers: BTreeSet<usize> =
+            ops.iter().enumerate().filter(|(_, e)| e.due().is_some()).map(|(i, _)| i).collect();
+        let journal =
+            Journal { created: false, ops: BTreeSet::new(), events: events.len(), invocations: invocations.len() };
         Ok(Self {
             name: meta.name,
             execution_id: meta.execution_id,
@@ -294,8 +296,8 @@ impl MemoryService {
             .iter()
             .filter_map(|row| row.callback_id().map(|id| (id.to_owned(), row.id().to_owned())))
             .collect();
-        let execution =
-            StoredExecution::from_rows(rows).map_err(|message| MemoryError::InvalidRows { arn: arn.clone(), message })?;
+        let execution = StoredExecution::from_rows(rows)
+            .map_err(|message| MemoryError::InvalidRows { arn: arn.clone(), message })?;
         let mut inner = self.lock();
         let now = inner.now();
         inner.skipped += clock.since(now);

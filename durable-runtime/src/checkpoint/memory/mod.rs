@@ -85,7 +85,9 @@ impl fmt::Display for MemoryError {
             Self::ExecutionComplete(arn) => write!(f, "durable execution `{arn}` has already finished"),
             Self::UnknownCallback(id) => write!(f, "no callback `{id}`"),
             Self::CallbackClosed(id) => write!(f, "callback `{id}` is no longer waiting for an answer"),
-            Self::InvalidRows { arn, message } => write!(f, "the stored rows of `{arn}` do not make an execution: {message}"),
+            Self::InvalidRows { arn, message } => {
+                write!(f, "the stored rows of `{arn}` do not make an execution: {message}")
+            }
         }
     }
 }

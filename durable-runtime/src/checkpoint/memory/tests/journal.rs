@@ -23,7 +23,10 @@ impl Rows {
         for op in changes.operations {
             self.operations.insert(op.index(), op);
         }
-        assert_eq!(changes.events.first().map(|e| e.event_id as usize), changes.events.first().map(|_| self.events.len() + 1));
+        assert_eq!(
+            changes.events.first().map(|e| e.event_id as usize),
+            changes.events.first().map(|_| self.events.len() + 1)
+        );
         self.events.extend(changes.events);
         assert_eq!(changes.first_invocation, self.invocations.len());
         self.invocations.extend(changes.invocations);
