@@ -108,7 +108,14 @@ impl std::error::Error for StoreError {
     }
 }
 
-/// The SQLite store (see the [module docs](self)).
+/// The SQLite store: the durable journal of a [`MemoryService`].
+///
+/// Every change is written by [`Store::commit`] as one transaction of the rows it touched, so its
+/// cost does not depend on the execution's length; [`Store::load_all`] reads every execution back.
+/// On disk the database runs in WAL mode with `synchronous = FULL` (a committed change survives a
+/// power cut), its schema is versioned ([`SCHEMA_VERSION`]) and migrated on open, and on Unix its
+/// files are 0600 and a directory the store creates for it 0700: the rows hold live checkpoint
+/// tokens.
 pub struct Store {
     /// The file, `None` in memory.
     path: Option<PathBuf>,
