@@ -105,14 +105,16 @@ pub(crate) fn function_not_found(name: &str) -> ErrorObject {
 /// The scheduler loop; runs as long as the service.
 pub(crate) async fn run(shared: Arc<Shared>) {
     loop {
-        let Wakeups { timer, deadline } = step(&shared);
+        let Wakeups { timer, deadline } = step(&shared).await;
         let driver = &shared.driver;
         let service = &shared.service;
         let idle = driver.running().is_empty();
         if let (true, true, Some(at)) = (driver.skip_time.load(Ordering::Relaxed), idle, timer) {
             // Nothing runs: jump to the next wake-up.
-            service.advance_to("", at);
-            persist_running(&shared);
+            if let Err(e) = shared.change(|| async { service.advance_to("", at) }).await {
+                tracing::error!(error = %e, "fired timers were not stored; trying again");
+                tokio::time::sleep(RETRY_DELAY).await;
+            }
             continue;
         }
         let wake_at = match (timer, deadline) {
@@ -127,8 +129,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     None => std::future::pending().await,
                 }
             } => {
-                service.advance(Duration::ZERO);
-                persist_running(&shared);
+                if let Err(e) = shared.change(|| async { service.advance(Duration::ZERO) }).await {
+                    tracing::error!(error = %e, "fired timers were not stored; trying again");
+                    tokio::time::sleep(RETRY_DELAY).await;
+                }
             }
             () = driver.wake.notified() => {}
         }
@@ -151,7 +155,7 @@ fn earliest(slot: &mut Option<Timestamp>, t: Timestamp) {
 
 /// One pass over the running executions: dispatches invocations, times out, and returns the
 /// earliest wake-ups of those left waiting.
-fn step(shared: &Arc<Shared>) -> Wakeups {
+async fn step(shared: &Arc<Shared>) -> Wakeups {
     let service = &shared.service;
     let driver = &shared.driver;
     let now = service.now();
@@ -160,15 +164,14 @@ fn step(shared: &Arc<Shared>) -> Wakeups {
         let name = function_of(&arn);
         let Some(hosted) = driver.function(&name) else {
             if driver.hosts_any() && service.chained_invocation_of(&arn).is_some() {
-                let _ = service.fail_execution(&arn, function_not_found(&name));
-                let _ = shared.changed(&arn);
+                let error = function_not_found(&name);
+                let _ = shared.change(|| async { service.fail_execution(&arn, error) }).await;
             }
             continue;
         };
         if let Some(deadline) = service.execution_deadline(&arn) {
             if deadline <= now {
-                let _ = service.time_out_execution(&arn);
-                let _ = shared.changed(&arn);
+                let _ = shared.change(|| async { service.time_out_execution(&arn) }).await;
                 continue;
             }
             earliest(&mut wake.deadline, deadline);
@@ -188,24 +191,17 @@ fn step(shared: &Arc<Shared>) -> Wakeups {
     wake
 }
 
-/// Persists every running execution of a hosted function (after timers fired).
-fn persist_running(shared: &Shared) {
-    for arn in shared.service.running_executions() {
-        if shared.driver.function(&function_of(&arn)).is_some() {
-            let _ = shared.changed(&arn);
-        }
-    }
-}
-
 /// One invocation of the execution `arn`: the envelope in, the outcome recorded.
 async fn invoke(shared: Arc<Shared>, arn: String, function: Arc<dyn Function>) {
     let service = &shared.service;
-    let failed = match service.invocation_input(&arn) {
-        Err(_) => false,
-        Ok(input) => {
-            if let Err(e) = shared.changed(&arn) {
-                tracing::error!(%arn, error = %e, "the start of an invocation was not stored");
-            }
+    let started = shared.change(|| async { service.invocation_input(&arn) }).await;
+    let failed = match started {
+        Err(e) => {
+            tracing::error!(%arn, error = %e, "the start of an invocation was not stored; trying again");
+            true
+        }
+        Ok(Err(_)) => false,
+        Ok(Ok(input)) => {
             let request_id = service.current_request_id(&arn).unwrap_or_else(uuid_v4);
             let outcome = match serde_json::to_vec(&input) {
                 Ok(payload) => function.invoke(payload, &request_id).await,
@@ -222,11 +218,15 @@ async fn invoke(shared: Arc<Shared>, arn: String, function: Arc<dyn Function>) {
                     ..Default::default()
                 })
             });
-            let completed = service.complete_invocation(&arn, outcome);
-            if let Err(e) = shared.changed(&arn) {
-                tracing::error!(%arn, error = %e, "the end of an invocation was not stored");
+            match shared.change(|| async { service.complete_invocation(&arn, outcome) }).await {
+                Ok(completed) => completed.is_ok_and(|c| c.invocation_error.is_some() && !c.status.is_terminal()),
+                Err(e) => {
+                    // The store holds the invocation as still running: it is recorded as failed
+                    // when the service next starts; meanwhile the execution is invoked again.
+                    tracing::error!(%arn, error = %e, "the end of an invocation was not stored");
+                    true
+                }
             }
-            completed.is_ok_and(|c| c.invocation_error.is_some() && !c.status.is_terminal())
         }
     };
     if failed && !shared.driver.skip_time.load(Ordering::Relaxed) {

@@ -76,7 +76,16 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
         }
     };
     let execution_name = request.header("x-amz-durable-execution-name");
-    let started = shared.service.start_execution_named(&name, execution_name, Some(input), hosted.execution_timeout);
+    let service = &shared.service;
+    let started = shared
+        .change(|| async {
+            service.start_execution_named(&name, execution_name, Some(input), hosted.execution_timeout)
+        })
+        .await;
+    let started = match started {
+        Ok(started) => started,
+        Err(e) => return not_stored(&e.to_string()),
+    };
     let arn = match started {
         Ok((arn, _)) => arn,
         Err(MemoryError::NameInUse(name)) => {
@@ -88,9 +97,6 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
         }
         Err(error) => return memory_error(&error),
     };
-    if let Err(e) = shared.changed(&arn) {
-        return not_stored(&e);
-    }
     if asynchronous {
         return Response::empty(202).with_header("x-amz-durable-execution-arn", arn);
     }
@@ -116,7 +122,7 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
 }
 
 /// StopDurableExecution: the body is an optional `ErrorObject`.
-pub(crate) fn stop(shared: &Shared, arn: &str, body: &[u8]) -> Response {
+pub(crate) async fn stop(shared: &Shared, arn: &str, body: &[u8]) -> Response {
     let error = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -125,11 +131,13 @@ pub(crate) fn stop(shared: &Shared, arn: &str, body: &[u8]) -> Response {
             Err(e) => return invalid(format!("malformed ErrorObject: {e}")),
         }
     };
-    match shared.service.stop_execution(arn, error) {
-        Ok(at) => match shared.changed(arn) {
-            Ok(()) => api_json(json!({ "StopTimestamp": at.as_millis() })),
-            Err(e) => not_stored(&e),
-        },
+    let service = &shared.service;
+    let stopped = match shared.change(|| async { service.stop_execution(arn, error) }).await {
+        Ok(stopped) => stopped,
+        Err(e) => return not_stored(&e.to_string()),
+    };
+    match stopped {
+        Ok(at) => api_json(json!({ "StopTimestamp": at.as_millis() })),
         Err(MemoryError::ExecutionComplete(_)) => Response::error(
             409,
             "ResourceConflictException",

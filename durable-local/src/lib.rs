@@ -1,5 +1,5 @@
 //! The embedded local durable service: the durable-execution control plane over real HTTP on
-//! `127.0.0.1`, backed by the in-memory service and a directory store, and a runner that invokes a
+//! `127.0.0.1`, backed by the in-memory service and a SQLite store, and a runner that invokes a
 //! handler exactly as Lambda does.
 //!
 //! - [`LocalService`] serves the control-plane routes of the protocol (§2.1) on an ephemeral port:
@@ -10,10 +10,16 @@
 //!   uses, so `aws-sdk-lambda` decodes them and [`CheckpointError::classify`] classifies them (a
 //!   stale token is HTTP 400 `InvalidParameterValueException` "Invalid Checkpoint Token…", retryable).
 //!   Timestamps in responses are epoch seconds.
-//! - [`FileStore`] keeps one JSON file per execution, rewritten atomically after every change;
-//!   a service started on the same directory picks the executions up where they were. An invocation
-//!   that was in flight when the service stopped is recorded as failed (`Local.ServiceStopped`) and the
-//!   execution is invoked again, as Lambda retries a failed invocation.
+//! - [`Store`] is a SQLite database (default [`server::DEFAULT_STORE`], `.durable/durable.db`)
+//!   that journals the service: executions, operations, history events, callbacks, timers and
+//!   invocations are rows, and every change (a checkpoint, a callback answer, an invocation's start
+//!   or end, a timer firing) is one transaction of the rows it touched, committed before the
+//!   response is sent. A write that fails is answered 503 `ServiceException` (retryable) and
+//!   changes nothing: the service is put back to what the database holds. Rejected requests write
+//!   nothing. A service started on the same database picks the executions up where they were; an
+//!   invocation that was in flight when the service stopped is recorded as failed
+//!   (`Local.ServiceStopped`) and the execution is invoked again, as Lambda retries a failed
+//!   invocation.
 //! - Every request but `/health` must be SigV4-signed with the service's own [`Credentials`]
 //!   (generated from the operating system's random generator; with a store, kept in its directory
 //!   and reused), or it is answered 403 with the AWS error (`MissingAuthenticationTokenException`,
@@ -39,7 +45,7 @@
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let runner = LocalRunner::new(greet).store("target/durable-local").skip_time(true);
+//! let runner = LocalRunner::new(greet).store(".durable/durable.db").skip_time(true);
 //! let result = runner.run("Ada").await?;
 //! assert_eq!(result.output::<String>()?, "Hello, Ada!");
 //! # Ok(())
@@ -79,7 +85,7 @@ pub use host::{load_config, FunctionHost, FunctionLogs, HostError, HostOptions, 
 pub use http::Limits;
 pub use runner::LocalRunner;
 pub use sigv4::MAX_SKEW;
-pub use store::FileStore;
+pub use store::{Store, StoreError, SCHEMA_VERSION};
 
 use durable_runtime::checkpoint::aws::{aws_sdk_lambda, AwsCheckpointClient};
 use durable_runtime::checkpoint::memory::{ExecutionStatus, MemoryError, MemoryService};
@@ -89,9 +95,10 @@ use durable_runtime::Handler;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -135,13 +142,8 @@ pub enum LocalError {
     },
     /// The service's credentials could not be created or read.
     Credentials(CredentialsError),
-    /// A store file could not be written or read back.
-    Store {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        message: String,
-    },
+    /// The store could not be opened, written or read back.
+    Store(StoreError),
     /// The service refused a call (unknown or finished execution).
     Service(MemoryError),
     /// The run ended without the callback it was to stop at ever waiting for an answer.
@@ -175,7 +177,7 @@ impl fmt::Display for LocalError {
         match self {
             Self::Io { context, source } => write!(f, "local durable service: {context}: {source}"),
             Self::Credentials(e) => write!(f, "local durable service: {e}"),
-            Self::Store { path, message } => write!(f, "local durable store file {}: {message}", path.display()),
+            Self::Store(e) => write!(f, "local durable store: {e}"),
             Self::Service(e) => write!(f, "local durable service: {e}"),
             Self::CallbackNotPending { name, arn } => {
                 write!(f, "execution `{arn}` stopped without a callback named `{name}` waiting for an answer")
@@ -196,6 +198,7 @@ impl std::error::Error for LocalError {
             Self::Service(e) => Some(e),
             Self::Credentials(e) => Some(e),
             Self::Host(e) => Some(e),
+            Self::Store(e) => Some(e),
             _ => None,
         }
     }
@@ -204,6 +207,12 @@ impl std::error::Error for LocalError {
 impl From<CredentialsError> for LocalError {
     fn from(e: CredentialsError) -> Self {
         Self::Credentials(e)
+    }
+}
+
+impl From<StoreError> for LocalError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
     }
 }
 
@@ -216,39 +225,62 @@ impl From<MemoryError> for LocalError {
 /// What the connection tasks share.
 pub(crate) struct Shared {
     pub(crate) service: MemoryService,
-    store: Option<FileStore>,
+    store: Option<Arc<Store>>,
     /// The credentials requests must be signed with; `None`: no check.
     auth: Option<Credentials>,
+    /// Held while a change is made and committed, so a failed commit puts back exactly the
+    /// executions that change touched.
+    writing: tokio::sync::Mutex<()>,
     /// Wakes a [`LocalRunner`] waiting for a change.
     changes: Notify,
     /// Counts changes, for every request waiting for one (a synchronous Invoke).
     pub(crate) revision: tokio::sync::watch::Sender<u64>,
     /// The hosted functions and their scheduler.
     pub(crate) driver: driver::Driver,
-    /// The first store write that failed in a connection task (reported by [`LocalService::persist`]).
-    store_error: Mutex<Option<String>>,
 }
 
 impl Shared {
-    /// Persists the execution `arn` and wakes whoever waits for changes. `Err` when the store write
-    /// failed: the change must not be acknowledged.
-    pub(crate) fn changed(&self, arn: &str) -> Result<(), String> {
-        let saved = match &self.store {
-            Some(store) => store.save(&self.service, arn).map_err(|e| {
-                tracing::error!(error = %e, "local durable service: store write failed");
-                self.store_error.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e.to_string());
-                e.to_string()
-            }),
-            None => Ok(()),
+    /// Runs `change` on the service, alone, then commits what it changed in one transaction before
+    /// returning its output, and wakes whoever waits for changes. `Err` when the store could not
+    /// write it: the service is back to what the store holds, and the change must not be
+    /// acknowledged.
+    pub(crate) async fn change<T, F: Future<Output = T>>(&self, change: impl FnOnce() -> F) -> Result<T, StoreError> {
+        let out = match &self.store {
+            None => change().await,
+            Some(store) => {
+                let _writing = self.writing.lock().await;
+                let out = change().await;
+                let committed = self.commit_locked(store).await;
+                if committed.is_err() {
+                    self.notify();
+                }
+                committed?;
+                drop(_writing);
+                out
+            }
         };
+        self.notify();
+        Ok(out)
+    }
+
+    /// Commits the service's pending changes (the caller holds `writing`) on a blocking thread.
+    async fn commit_locked(&self, store: &Arc<Store>) -> Result<(), StoreError> {
+        let (store, service) = (Arc::clone(store), self.service.clone());
+        let committed = tokio::task::spawn_blocking(move || store.commit(&service)).await.unwrap_or_else(|e| {
+            Err(StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) })
+        });
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "local durable service: store write failed; the change is not acknowledged");
+        }
+        committed
+    }
+
+    /// Wakes whoever waits for a change: a [`LocalRunner`] ([`LocalService::changed`]), a synchronous
+    /// Invoke, the scheduler.
+    pub(crate) fn notify(&self) {
         self.changes.notify_one();
         self.revision.send_modify(|n| *n = n.wrapping_add(1));
         self.driver.wake();
-        saved
-    }
-
-    pub(crate) fn callback_execution(&self, callback_id: &str) -> Option<String> {
-        self.service.callback_execution(callback_id)
     }
 }
 
@@ -266,7 +298,7 @@ impl fmt::Debug for LocalService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalService")
             .field("endpoint", &self.endpoint)
-            .field("store", &self.shared.store.as_ref().map(FileStore::dir))
+            .field("store", &self.shared.store)
             .field("auth", &self.shared.auth)
             .finish_non_exhaustive()
     }
@@ -278,22 +310,26 @@ impl LocalService {
         Self::start_on(MemoryService::new(), None).await
     }
 
-    /// Starts a service on the store directory `dir` (created if needed), with every execution the
-    /// store holds.
-    pub async fn start_with_store(dir: impl Into<PathBuf>) -> Result<Self, LocalError> {
-        Self::start_on(MemoryService::new(), Some(FileStore::open(dir)?)).await
+    /// Starts a service on the database file `path` (created if needed, see [`Store::open`]), with
+    /// every execution the database holds.
+    pub async fn start_with_store(path: impl Into<PathBuf>) -> Result<Self, LocalError> {
+        let path = path.into();
+        let store = tokio::task::spawn_blocking(move || Store::open(path))
+            .await
+            .map_err(|e| LocalError::io("opening the store", std::io::Error::other(e)))??;
+        Self::start_on(MemoryService::new(), Some(store)).await
     }
 
     /// Starts a service over `service`, persisting to `store` when given (executions in the store
     /// are restored into `service` first).
-    pub async fn start_on(service: MemoryService, store: Option<FileStore>) -> Result<Self, LocalError> {
+    pub async fn start_on(service: MemoryService, store: Option<Store>) -> Result<Self, LocalError> {
         Self::start_with_limits(service, store, Limits::default()).await
     }
 
     /// [`Self::start_on`] with other client limits (timeouts, connections).
     pub async fn start_with_limits(
         service: MemoryService,
-        store: Option<FileStore>,
+        store: Option<Store>,
         limits: Limits,
     ) -> Result<Self, LocalError> {
         Self::start_on_port(service, store, limits, 0).await
@@ -302,7 +338,7 @@ impl LocalService {
     /// [`Self::start_with_limits`] on `127.0.0.1:port` (`0`: an ephemeral port).
     pub async fn start_on_port(
         service: MemoryService,
-        store: Option<FileStore>,
+        store: Option<Store>,
         limits: Limits,
         port: u16,
     ) -> Result<Self, LocalError> {
@@ -312,42 +348,51 @@ impl LocalService {
     /// [`Self::start_on_port`] with the given authentication ([`Auth::Generated`] everywhere else).
     pub async fn start_with_auth(
         service: MemoryService,
-        store: Option<FileStore>,
+        store: Option<Store>,
         limits: Limits,
         port: u16,
         auth: Auth,
     ) -> Result<Self, LocalError> {
         let auth = match auth {
-            Auth::Generated => Some(match &store {
-                Some(store) => Credentials::load_or_create(store.dir())?,
+            Auth::Generated => Some(match store.as_ref().and_then(|s| s.path()).and_then(Path::parent) {
+                Some(dir) => Credentials::load_or_create(dir)?,
                 None => Credentials::generate()?,
             }),
             Auth::With(credentials) => Some(credentials),
             Auth::Off => None,
         };
+        let store = store.map(Arc::new);
         let shared = Arc::new(Shared {
             service,
             store,
             auth,
+            writing: tokio::sync::Mutex::new(()),
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),
-            store_error: Mutex::new(None),
         });
         if let Some(store) = &shared.store {
-            for snapshot in store.load_all()? {
-                let arn = snapshot.arn().to_owned();
-                let in_flight = snapshot.invocation_in_flight() && !snapshot.status().is_terminal();
-                shared.service.restore(snapshot);
-                if in_flight {
-                    let error = ErrorObject {
-                        error_type: Some(SERVICE_STOPPED_ERROR_TYPE.to_owned()),
-                        error_message: Some("the local durable service stopped during this invocation".to_owned()),
-                        ..Default::default()
-                    };
-                    shared.service.complete_invocation(&arn, Err(error))?;
-                    store.save(&shared.service, &arn)?;
+            let loading = Arc::clone(store);
+            let stored = tokio::task::spawn_blocking(move || loading.load_all())
+                .await
+                .map_err(|e| LocalError::io("loading the store", std::io::Error::other(e)))??;
+            let mut stopped = Vec::new();
+            for rows in stored {
+                if rows.meta.invocation_in_flight() {
+                    stopped.push(rows.arn.clone());
                 }
+                shared.service.restore(rows)?;
+            }
+            // Restored rows are what the store holds: nothing to write back but these outcomes.
+            let _ = shared.service.take_changes();
+            for arn in stopped {
+                let error = ErrorObject {
+                    error_type: Some(SERVICE_STOPPED_ERROR_TYPE.to_owned()),
+                    error_message: Some("the local durable service stopped during this invocation".to_owned()),
+                    ..Default::default()
+                };
+                let service = &shared.service;
+                shared.change(|| async { service.interrupt_invocation(&arn, error) }).await??;
             }
         }
         let bind = format!("127.0.0.1:{port}");
@@ -376,28 +421,30 @@ impl LocalService {
         &self.endpoint
     }
 
-    /// The in-memory service behind the API (start executions, build envelopes, inspect state).
-    /// Changes made through it directly are persisted by [`Self::persist`].
+    /// The in-memory service behind the API (inspect state). Change it through [`Self::change`],
+    /// which stores the change; a change made directly is stored by the next [`Self::commit`] or
+    /// request, and is not rolled back if that write fails.
     pub fn service(&self) -> &MemoryService {
         &self.shared.service
     }
 
     /// The store, if the service has one.
-    pub fn store(&self) -> Option<&FileStore> {
-        self.shared.store.as_ref()
+    pub fn store(&self) -> Option<&Store> {
+        self.shared.store.as_deref()
     }
 
-    /// Writes the execution `arn` to the store (nothing without a store). Also reports a store
-    /// write that failed while serving a request.
-    pub fn persist(&self, arn: &str) -> Result<(), LocalError> {
-        if let Some(message) = self.shared.store_error.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            let path = self.store().map(|s| s.path_of(arn)).unwrap_or_default();
-            return Err(LocalError::Store { path, message });
-        }
-        match &self.shared.store {
-            Some(store) => store.save(&self.shared.service, arn),
-            None => Ok(()),
-        }
+    /// Runs `change` on the service (start an execution, build an envelope, record an outcome, move
+    /// the clock), with no request changing it meanwhile, and commits what it changed in one
+    /// transaction. If the store cannot write it, the service is put back to what the store holds
+    /// and the error is returned.
+    pub async fn change<T>(&self, change: impl FnOnce(&MemoryService) -> T) -> Result<T, LocalError> {
+        let service = &self.shared.service;
+        Ok(self.shared.change(|| async { change(service) }).await?)
+    }
+
+    /// Commits the changes made through [`Self::service`] directly (nothing without a store).
+    pub async fn commit(&self) -> Result<(), LocalError> {
+        self.change(|_| ()).await
     }
 
     /// Waits until a request changed an execution (a checkpoint or a callback answer).

@@ -33,7 +33,7 @@ pub(crate) async fn handle(shared: &Shared, request: Request) -> Response {
         },
         [VERSION, "durable-executions", arn, rest @ ..] => match (method, rest) {
             ("POST", ["checkpoint"]) => checkpoint(shared, arn, &request).await,
-            ("POST", ["stop"]) => lambda_api::stop(shared, arn, &request.body),
+            ("POST", ["stop"]) => lambda_api::stop(shared, arn, &request.body).await,
             ("GET", ["state"]) => state(shared, arn, &request),
             ("GET", []) => execution(shared, arn),
             ("GET", ["history"]) => history(shared, arn, &request),
@@ -44,7 +44,7 @@ pub(crate) async fn handle(shared: &Shared, request: Request) -> Response {
             if method != "POST" {
                 return method_not_allowed(method);
             }
-            callback(shared, id, action, &request.body)
+            callback(shared, id, action, &request.body).await
         }
         _ => unknown_route(),
     }
@@ -120,14 +120,14 @@ async fn checkpoint(shared: &Shared, arn: &str, request: &Request) -> Response {
         Ok(body) => body,
         Err(e) => return invalid(format!("malformed CheckpointDurableExecution request: {e}")),
     };
-    let outcome = shared.service.checkpoint(arn, body).await;
-    let saved = shared.changed(arn);
-    match (outcome, saved) {
-        // Acknowledged means durable: a checkpoint the store did not take is answered retryable,
-        // and the client's retry (same ClientToken) gets the same response once the write succeeds.
-        (Ok(_), Err(e)) => not_stored(&e),
-        (Ok(response), Ok(())) => api_json(response),
-        (Err(error), _) => checkpoint_error(&error),
+    let outcome = shared.change(|| shared.service.checkpoint(arn, body)).await;
+    shared.notify();
+    match outcome {
+        // Acknowledged means durable: a checkpoint the store did not take is answered retryable and
+        // left no trace, so the client's retry (same tokens) is applied once the write succeeds.
+        Err(e) => not_stored(&e.to_string()),
+        Ok(Ok(response)) => api_json(response),
+        Ok(Err(error)) => checkpoint_error(&error),
     }
 }
 
@@ -208,33 +208,42 @@ fn history(shared: &Shared, arn: &str, request: &Request) -> Response {
     api_json(out)
 }
 
-fn callback(shared: &Shared, id: &str, action: &str, body: &[u8]) -> Response {
-    let service = &shared.service;
-    let outcome = match action {
+/// A callback answer, parsed.
+enum Answer {
+    Succeed(String),
+    Fail(ErrorObject),
+    Heartbeat,
+}
+
+async fn callback(shared: &Shared, id: &str, action: &str, body: &[u8]) -> Response {
+    let answer = match action {
         "succeed" => match String::from_utf8(body.to_vec()) {
-            Ok(result) => service.callback_success(id, Some(result)),
+            Ok(result) => Answer::Succeed(result),
             Err(_) => return invalid("the callback result is not UTF-8 text"),
         },
-        "fail" => {
-            let error = if body.iter().all(u8::is_ascii_whitespace) {
-                ErrorObject::default()
-            } else {
-                match serde_json::from_slice::<ErrorObject>(body) {
-                    Ok(error) => error,
-                    Err(e) => return invalid(format!("malformed ErrorObject: {e}")),
-                }
-            };
-            service.callback_failure(id, error)
-        }
-        "heartbeat" => service.callback_heartbeat(id),
+        "fail" if body.iter().all(u8::is_ascii_whitespace) => Answer::Fail(ErrorObject::default()),
+        "fail" => match serde_json::from_slice::<ErrorObject>(body) {
+            Ok(error) => Answer::Fail(error),
+            Err(e) => return invalid(format!("malformed ErrorObject: {e}")),
+        },
+        "heartbeat" => Answer::Heartbeat,
         _ => return unknown_route(),
     };
+    let service = &shared.service;
+    let outcome = shared
+        .change(|| async {
+            match answer {
+                Answer::Succeed(result) => service.callback_success(id, Some(result)),
+                Answer::Fail(error) => service.callback_failure(id, error),
+                Answer::Heartbeat => service.callback_heartbeat(id),
+            }
+        })
+        .await;
+    shared.notify();
     match outcome {
-        Ok(()) => match shared.callback_execution(id).map(|arn| shared.changed(&arn)) {
-            Some(Err(e)) => not_stored(&e),
-            _ => Response::json(200, &json!({})),
-        },
-        Err(error) => memory_error(&error),
+        Err(e) => not_stored(&e.to_string()),
+        Ok(Ok(())) => Response::json(200, &json!({})),
+        Ok(Err(error)) => memory_error(&error),
     }
 }
 

@@ -76,11 +76,11 @@ where
         }
     }
 
-    /// Persists executions in the directory `dir` (created if needed) and picks up the executions
-    /// already there.
+    /// Keeps executions in the SQLite database file `path` (created if needed, see
+    /// [`Store::open`](crate::Store::open)) and picks up the executions already there.
     #[must_use]
-    pub fn store(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.store = Some(dir.into());
+    pub fn store(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store = Some(path.into());
         self
     }
 
@@ -126,7 +126,7 @@ where
         self.server
             .get_or_try_init(|| async {
                 match &self.store {
-                    Some(dir) => LocalService::start_with_store(dir.clone()).await,
+                    Some(path) => LocalService::start_with_store(path.clone()).await,
                     None => LocalService::start().await,
                 }
             })
@@ -145,9 +145,7 @@ where
     pub async fn start<T: Serialize>(&self, input: T) -> Result<String, LocalError> {
         let payload = serde_json::to_string(&input).map_err(|e| LocalError::Input(e.to_string()))?;
         let server = self.server().await?;
-        let arn = server.service().start_execution(&self.function_name, Some(payload));
-        server.persist(&arn)?;
-        Ok(arn)
+        server.change(|service| service.start_execution(&self.function_name, Some(payload))).await
     }
 
     /// Runs the execution `arn` (started by [`Self::start`], or found in the store) until it
@@ -195,16 +193,15 @@ where
             }
             let Some(wake) = service.next_timer(arn) else { break };
             if self.skip_time {
-                service.advance_to(arn, wake);
+                server.change(|service| service.advance_to(arn, wake)).await?;
             } else {
                 let delay = wake.since(service.now());
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = server.changed() => {}
                 }
-                service.advance(Duration::ZERO);
+                server.change(|service| service.advance(Duration::ZERO)).await?;
             }
-            server.persist(arn)?;
         }
         Ok(TestResult::collect(service, arn))
     }
@@ -223,8 +220,7 @@ where
         arn: &str,
     ) -> Result<(), LocalError> {
         let service = server.service();
-        let envelope = service.invocation_input(arn)?;
-        server.persist(arn)?;
+        let envelope = server.change(|service| service.invocation_input(arn)).await??;
         let event = serde_json::to_value(&envelope).map_err(|e| LocalError::Input(e.to_string()))?;
         let mut context = LambdaContext::default();
         context.request_id = uuid_v4();
@@ -244,8 +240,7 @@ where
                 })
             }
         };
-        service.complete_invocation(arn, outcome)?;
-        server.persist(arn)?;
+        server.change(|service| service.complete_invocation(arn, outcome)).await??;
         if let (Some(hook), Some(record)) = (&self.on_invocation, service.invocations(arn).last()) {
             hook(record);
         }

@@ -1,7 +1,7 @@
 //! `durable serve`: the local durable service as a program of its own, on a fixed port of
 //! `127.0.0.1`, with a store that outlives it.
 
-use super::{Auth, Credentials, FileStore, FunctionHost, FunctionSpec, Limits, LocalError, LocalService, LogLine};
+use super::{Auth, Credentials, FunctionHost, FunctionSpec, Limits, LocalError, LocalService, LogLine, Store};
 use durable_runtime::checkpoint::memory::MemoryService;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,9 +16,9 @@ pub const DEFAULT_STORE: &str = ".durable/durable.db";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreLocation {
-    /// A database file (its directory is created, readable by its owner only).
+    /// A SQLite database file (see [`Store::open`]).
     Path(PathBuf),
-    /// Nothing outlives the service (tests).
+    /// An in-memory database: nothing outlives the service (tests).
     Memory,
 }
 
@@ -65,19 +65,20 @@ impl Default for ServeConfig {
 
 /// Starts the service described by `config` and returns it running.
 pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
-    let store = match &config.store {
-        StoreLocation::Path(path) => {
-            let dir = path.parent().map(PathBuf::from).unwrap_or_default();
-            Some(FileStore::open(dir)?)
-        }
-        StoreLocation::Memory => None,
-    };
+    let location = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || match location {
+        StoreLocation::Path(path) => Store::open(path),
+        StoreLocation::Memory => Store::in_memory(),
+    })
+    .await
+    .map_err(|e| LocalError::Io { context: "opening the store".to_owned(), source: std::io::Error::other(e) })??;
     let auth = match (&config.credentials_dir, config.auth) {
         (_, false) => Auth::Off,
         (Some(dir), true) => Auth::With(Credentials::load_or_create(dir)?),
         (None, true) => Auth::Generated,
     };
-    let service = LocalService::start_with_auth(MemoryService::new(), store, config.limits, config.port, auth).await?;
+    let service =
+        LocalService::start_with_auth(MemoryService::new(), Some(store), config.limits, config.port, auth).await?;
     service.skip_time(config.skip_time);
     if let Some(dir) = &config.log_dir {
         std::fs::create_dir_all(dir).map_err(|e| LocalError::io(format!("creating {}", dir.display()), e))?;

@@ -285,7 +285,7 @@ async fn the_credentials_file_is_private_and_reused_on_the_next_start() {
         assert!(matches!(missing, CredentialsError::Missing { .. }), "{missing:?}");
         assert!(missing.to_string().contains("start `durable serve`"), "{missing}");
 
-        let first = LocalService::start_with_store(&dir).await.unwrap();
+        let first = LocalService::start_with_store(dir.join("durable.db")).await.unwrap();
         let credentials = first.credentials().unwrap().clone();
         let file = Credentials::path_in(&dir);
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
@@ -296,7 +296,7 @@ async fn the_credentials_file_is_private_and_reused_on_the_next_start() {
         assert_eq!(Credentials::load(&dir).unwrap(), credentials);
         drop(first);
 
-        let second = LocalService::start_with_store(&dir).await.unwrap();
+        let second = LocalService::start_with_store(dir.join("durable.db")).await.unwrap();
         assert_eq!(second.credentials(), Some(&credentials));
         let exports = second.env_exports();
         assert!(exports.contains(&format!("export AWS_ACCESS_KEY_ID='{}'\n", credentials.access_key_id())));

@@ -24,11 +24,28 @@ async fn bounded<T>(f: impl Future<Output = T>) -> T {
     tokio::time::timeout(BOUND, f).await.expect("the test exceeded its time bound")
 }
 
-/// A fresh store directory under the system temp dir.
+/// A fresh store directory under the system temp dir (not created yet).
 fn store_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("durable-local-{test}-{}", uuid_v4()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// The database file in `dir`.
+fn db(dir: &std::path::Path) -> PathBuf {
+    dir.join("durable.db")
+}
+
+/// Rows per table of the database at `path`, read through a connection of its own.
+fn row_counts(path: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    ["executions", "operations", "events", "callbacks", "timers", "invocations", "chained_invokes"]
+        .iter()
+        .map(|table| {
+            let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+            ((*table).to_owned(), n)
+        })
+        .collect()
 }
 
 /// A step, a 30 s wait and a child context with a step; counts the runs of the first step.
@@ -184,7 +201,7 @@ async fn a_new_service_on_the_same_store_resumes_the_execution() {
         let greets = Arc::new(AtomicUsize::new(0));
 
         // Real time: the run suspends at its 30 s wait and sleeps; stop it (and its service) there.
-        let first = LocalRunner::new(workflow(greets.clone())).store(&dir);
+        let first = LocalRunner::new(workflow(greets.clone())).store(db(&dir));
         let arn = first.start("Ada").await.unwrap();
         let stopped = tokio::time::timeout(Duration::from_secs(3), first.resume(&arn)).await;
         assert!(stopped.is_err(), "the run should still be waiting");
@@ -193,7 +210,7 @@ async fn a_new_service_on_the_same_store_resumes_the_execution() {
         assert!(tokio::net::TcpStream::connect(endpoint.trim_start_matches("http://")).await.is_err());
         assert_eq!(greets.load(Ordering::SeqCst), 1);
 
-        let second = LocalRunner::new(workflow(greets.clone())).store(&dir).skip_time(true);
+        let second = LocalRunner::new(workflow(greets.clone())).store(db(&dir)).skip_time(true);
         assert_eq!(second.executions().await.unwrap(), vec![arn.clone()]);
         let result = second.resume(&arn).await.unwrap();
         assert_eq!(result.status(), ExecutionStatus::Succeeded);
@@ -203,8 +220,11 @@ async fn a_new_service_on_the_same_store_resumes_the_execution() {
         drop(second);
 
         // A third service sees the finished execution.
-        let third = LocalService::start_with_store(&dir).await.unwrap();
+        let history = result.history().to_vec();
+        let third = LocalService::start_with_store(db(&dir)).await.unwrap();
         assert_eq!(third.service().execution_status(&arn), Some(ExecutionStatus::Succeeded));
+        assert_eq!(third.service().history(&arn), history, "the history reads back event for event");
+        assert_eq!(third.service().invocations(&arn), result.invocations());
         let _ = std::fs::remove_dir_all(&dir);
     })
     .await;
@@ -397,15 +417,17 @@ async fn the_store_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     bounded(async {
         let dir = store_dir("private");
-        let runner = LocalRunner::new(approval).store(&dir).skip_time(true);
+        let runner = LocalRunner::new(approval).store(db(&dir)).skip_time(true);
         let waiting = runner.run(Value::Null).await.unwrap();
         assert_eq!(waiting.status(), ExecutionStatus::Running);
         let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
-        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        assert!(!files.is_empty());
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        assert_eq!(files, ["credentials", "durable.db", "durable.db-shm", "durable.db-wal"]);
         for file in files {
-            assert_eq!(mode(&file), 0o600, "{}", file.display());
+            assert_eq!(mode(&dir.join(&file)), 0o600, "{file}");
         }
         let _ = std::fs::remove_dir_all(&dir);
     })
@@ -426,12 +448,13 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
     use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
     bounded(async {
         let dir = store_dir("rejected");
-        let runner = LocalRunner::new(approval).store(&dir).skip_time(true);
+        let runner = LocalRunner::new(approval).store(db(&dir)).skip_time(true);
         let waiting = runner.run(Value::Null).await.unwrap();
         let arn = waiting.execution_arn().to_owned();
         let server = runner.server().await.unwrap();
-        let file = server.store().unwrap().path_of(&arn);
-        let before = std::fs::metadata(&file).unwrap().len();
+        let wal = dir.join("durable.db-wal");
+        let (rows, wal_size) = (row_counts(&db(&dir)), std::fs::metadata(&wal).unwrap().len());
+        let meta = server.store().unwrap().load(&arn).unwrap().unwrap().meta;
         let client = server.checkpoint_client();
         for _ in 0..50 {
             let mut update = OperationUpdate::new("stale", OperationType::Step, OperationAction::Succeed);
@@ -439,29 +462,134 @@ async fn rejected_checkpoints_do_not_grow_the_store() {
             let refused = client.checkpoint(&arn, one_update("stale-token".to_owned(), None, update)).await;
             assert!(refused.is_err(), "a stale token is refused");
         }
-        server.persist(&arn).unwrap();
-        let after = std::fs::metadata(&file).unwrap().len();
-        assert_eq!(after, before, "500 KB of refused requests must not reach the store");
+        // A callback answer to an unknown id is refused too.
+        let unknown =
+            server.lambda_client().send_durable_execution_callback_heartbeat().callback_id("nope").send().await;
+        assert!(unknown.is_err());
+        assert_eq!(row_counts(&db(&dir)), rows, "refused requests add no rows");
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), wal_size, "nor write anything");
+        let stored = server.store().unwrap().load(&arn).unwrap().unwrap().meta;
+        assert_eq!(format!("{stored:?}"), format!("{meta:?}"));
         let _ = std::fs::remove_dir_all(&dir);
     })
     .await;
 }
 
 #[tokio::test]
-async fn a_checkpoint_the_store_cannot_write_is_not_acknowledged() {
+async fn a_checkpoint_the_store_cannot_write_is_answered_503_and_leaves_no_trace() {
     use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
     bounded(async {
         let dir = store_dir("unwritable");
-        let server = LocalService::start_with_store(&dir).await.unwrap();
-        // An ARN longer than the file-name limit: the execution's file cannot be written.
-        let arn = server.service().start_execution(&"f".repeat(300), Some("null".to_owned()));
-        let token = server.service().invocation_input(&arn).unwrap().checkpoint_token;
-        let start = OperationUpdate::new("a", OperationType::Step, OperationAction::Start);
-        let request = one_update(token, Some("first".to_owned()), start);
-        let error = server.checkpoint_client().checkpoint(&arn, request).await.unwrap_err();
+        let server = LocalService::start_with_store(db(&dir)).await.unwrap();
+        let arn = server.change(|s| s.start_execution("f", Some("null".to_owned()))).await.unwrap();
+        let token = server.change(|s| s.invocation_input(&arn)).await.unwrap().unwrap().checkpoint_token;
+        let (operations, history) = (server.service().operations(&arn), server.service().history(&arn));
+        let rows = row_counts(&db(&dir));
+
+        // Every attempt the SDK makes fails to commit: 503 ServiceException, retryable.
+        server.store().unwrap().fail_next_writes(100);
+        let mut start = OperationUpdate::new("a", OperationType::Step, OperationAction::Start);
+        start.name = Some("charge".to_owned());
+        let request = one_update(token.clone(), Some("first".to_owned()), start);
+        let error = server.checkpoint_client().checkpoint(&arn, request.clone()).await.unwrap_err();
+        assert_eq!((error.status(), error.code()), (Some(503), Some("ServiceException")), "{error}");
         assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
         assert!(error.message().contains("could not record"), "{error}");
+
+        // Nothing of it in memory (same operations, history and token) nor in the database.
+        assert_eq!(server.service().operations(&arn), operations);
+        assert_eq!(server.service().history(&arn), history);
+        assert_eq!(row_counts(&db(&dir)), rows);
+        // What a restarted service would load (read through a second connection).
+        let stored = durable_local::Store::open(db(&dir)).unwrap().load(&arn).unwrap().unwrap();
+        let ids: Vec<&str> = stored.operations.iter().map(|op| op.id()).collect();
+        assert_eq!(ids, operations.iter().map(|op| op.id.as_str()).collect::<Vec<_>>());
+        assert_eq!(stored.events, history);
+
+        // Once the fault clears, the client's retry of the same request is applied.
+        server.store().unwrap().fail_next_writes(0);
+        let response = server.checkpoint_client().checkpoint(&arn, request).await.unwrap();
+        assert!(response.checkpoint_token.is_some());
+        let charge = server.service().operation(&arn, "a").expect("the retried START is applied");
+        assert_eq!(charge.name.as_deref(), Some("charge"));
+        drop(server);
+        let restarted = LocalService::start_with_store(db(&dir)).await.unwrap();
+        assert!(restarted.service().operation(&arn, "a").is_some(), "and stored");
         let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_a_pending_callback_that_is_then_answered_over_http() {
+    bounded(async {
+        let dir = store_dir("callback-restart");
+        let first = LocalRunner::new(approval).store(db(&dir)).skip_time(true);
+        let waiting = first.run(Value::Null).await.unwrap();
+        assert_eq!(waiting.status(), ExecutionStatus::Running);
+        let arn = waiting.execution_arn().to_owned();
+        let id = waiting.callback_id("approval").unwrap().to_owned();
+        let history = waiting.history().to_vec();
+        drop(first);
+
+        let second = LocalRunner::new(approval).store(db(&dir)).skip_time(true);
+        let server = second.server().await.unwrap();
+        assert_eq!(server.service().history(&arn), history);
+        assert_eq!(server.service().pending_callback(&arn, "approval").as_deref(), Some(id.as_str()));
+        server
+            .lambda_client()
+            .send_durable_execution_callback_success()
+            .callback_id(&id)
+            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
+            .send()
+            .await
+            .unwrap();
+        let result = second.resume(&arn).await.unwrap();
+        assert_eq!(result.output::<String>().unwrap(), "approved: yes");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reopening_a_database_is_idempotent_and_a_newer_schema_is_refused() {
+    use durable_local::{Store, StoreError, SCHEMA_VERSION};
+    let dir = store_dir("schema");
+    let path = db(&dir);
+    let version = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+    };
+    drop(Store::open(&path).unwrap());
+    assert_eq!(version(&path), SCHEMA_VERSION);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(version(&path), SCHEMA_VERSION);
+    assert!(store.load_all().unwrap().is_empty());
+    drop(store);
+
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    match Store::open(&path) {
+        Err(StoreError::UnsupportedSchema { found, supported, .. }) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        }
+        other => panic!("expected UnsupportedSchema, got {other:?}"),
+    }
+    let error = LocalService::start_with_store(&path).await.unwrap_err();
+    assert!(error.to_string().contains("newer"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_serve_config_with_an_in_memory_database_runs_a_workflow() {
+    use durable_local::server::{self, ServeConfig, StoreLocation};
+    bounded(async {
+        let mut config = ServeConfig::default();
+        config.store = StoreLocation::Memory;
+        config.port = 0;
+        let service = server::start(&config).await.unwrap();
+        assert!(service.store().is_some_and(|s| s.path().is_none()));
+        let arn = service.change(|s| s.start_execution("f", Some("null".to_owned()))).await.unwrap();
+        assert_eq!(service.store().unwrap().load_all().unwrap().len(), 1);
+        assert_eq!(service.store().unwrap().load(&arn).unwrap().unwrap().events.len(), 1);
     })
     .await;
 }

@@ -258,16 +258,10 @@ async fn dropping_the_host_leaves_no_processes() {
 
 /// The extra environment that points a function at `service`.
 fn service_env(service: &LocalService, crash_dir: &Path) -> Vec<(String, String)> {
-    [
-        ("AWS_ENDPOINT_URL_LAMBDA", service.endpoint().to_owned()),
-        ("AWS_ACCESS_KEY_ID", "AKIDLOCAL".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "local-secret".to_owned()),
-        ("AWS_REGION", durable_local::LOCAL_REGION.to_owned()),
-        ("CONFORMANCE_CRASH_DIR", crash_dir.display().to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    // The endpoint, the service's own SigV4 credentials and the region, as `durable serve` gives them.
+    let mut env: Vec<(String, String)> = service.env_vars().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    env.push(("CONFORMANCE_CRASH_DIR".to_owned(), crash_dir.display().to_string()));
+    env
 }
 
 /// One durable invocation of `arn` on `host`, recorded by the service.

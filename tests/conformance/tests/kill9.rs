@@ -122,8 +122,7 @@ fn acknowledged_work_survives_kill_9_of_the_server() {
     let deadline = Instant::now() + Duration::from_secs(180);
     for arn in &acknowledged {
         loop {
-            let execution =
-                runtime.block_on(client.get_durable_execution().durable_execution_arn(arn).send()).unwrap();
+            let execution = runtime.block_on(client.get_durable_execution().durable_execution_arn(arn).send()).unwrap();
             match execution.status().as_str() {
                 "RUNNING" => {
                     assert!(Instant::now() < deadline, "{arn} still running after the restarts");
@@ -152,6 +151,11 @@ fn acknowledged_work_survives_kill_9_of_the_server() {
         lines.entry(id).or_default().push(step.parse().unwrap());
     }
     assert_eq!(lines.len(), acknowledged.len(), "every execution ran");
+    // The kills cut work off mid-step: some unacknowledged steps ran again (else this test proved
+    // nothing).
+    let reruns: usize = lines.values().map(|steps| steps.len() - STEPS as usize).sum();
+    assert!(reruns > 0, "no kill interrupted a step");
+    println!("{} executions, {reruns} steps ran again after a kill", lines.len());
     for (id, steps) in &lines {
         let mut highest = 0;
         for &step in steps {

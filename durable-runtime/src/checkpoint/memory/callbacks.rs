@@ -36,6 +36,7 @@ impl MemoryService {
         if let Some((seconds, deadline)) = exec.ops[i].heartbeat.as_mut() {
             *deadline = after(now, *seconds);
         }
+        exec.journal.ops.insert(i);
         Ok(())
     }
 
@@ -69,11 +70,13 @@ impl Inner {
     fn open_callback(&mut self, callback_id: &str) -> Result<(&mut StoredExecution, usize), MemoryError> {
         let unknown = || MemoryError::UnknownCallback(callback_id.to_owned());
         let (arn, op_id) = self.callbacks.get(callback_id).cloned().ok_or_else(unknown)?;
-        let exec = self.execution_mut(&arn)?;
+        let exec = self.executions.get_mut(&arn).ok_or_else(|| MemoryError::UnknownExecution(arn.clone()))?;
         let i = exec.index.get(&op_id).copied().filter(|i| *i < exec.ops.len()).ok_or_else(unknown)?;
         if exec.ops[i].op.status != OperationStatus::Started || exec.status.is_terminal() {
             return Err(MemoryError::CallbackClosed(callback_id.to_owned()));
         }
+        // Only an answer that is accepted changes the execution.
+        self.changed.insert(arn);
         Ok((exec, i))
     }
 }

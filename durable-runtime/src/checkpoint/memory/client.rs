@@ -82,7 +82,7 @@ impl MemoryService {
             let armed = inner.crash.as_ref().is_some_and(|(_, p)| Arc::ptr_eq(p, &predicate));
             if armed {
                 inner.crash = None;
-                let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+                let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
                 // A request is applied whole or not at all.
                 let applied = if point == CrashPoint::AfterApply { request.updates.len() } else { 0 };
                 for update in request.updates.iter().take(applied) {
@@ -96,7 +96,7 @@ impl MemoryService {
                 return Err(crash_error());
             }
         }
-        let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
+        let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
         for update in &request.updates {
             started.push((exec.apply(update, now), update.id.clone()));
         }

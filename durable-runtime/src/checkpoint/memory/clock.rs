@@ -14,7 +14,15 @@ impl Inner {
     /// Fires the due timers of every execution.
     fn fire_due(&mut self) -> usize {
         let now = self.now();
-        self.executions.values_mut().map(|e| e.fire_due(now)).sum()
+        let mut fired = 0;
+        for (arn, exec) in &mut self.executions {
+            let n = exec.fire_due(now);
+            if n > 0 {
+                self.changed.insert(arn.clone());
+            }
+            fired += n;
+        }
+        fired
     }
 }
 

@@ -24,7 +24,7 @@ pub const EXECUTED_VERSION: &str = "$LATEST";
 
 /// A chained invoke as the service tracks it: the caller's CHAINED_INVOKE operation and the durable
 /// execution the service started for the target (see [`MemoryService::chained_invocations`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChainedInvocation {
     /// ARN of the calling execution.
@@ -166,6 +166,7 @@ fn create_execution(
     };
     exec.push_event(EventType::ExecutionStarted, Some(&op), details, now);
     inner.executions.insert(arn.clone(), exec);
+    inner.changed.insert(arn.clone());
     arn
 }
 
@@ -214,6 +215,7 @@ pub(super) fn propagate_to_caller(inner: &mut Inner, arn: &str, now: Timestamp) 
     let Some(target) = inner.executions.get(arn) else { return };
     let (status, result, error) = (target.status, target.result.clone(), target.error.clone());
     let Some(caller) = inner.executions.get_mut(&link.caller_arn) else { return };
+    inner.changed.insert(link.caller_arn.clone());
     if caller.status.is_terminal() {
         return;
     }

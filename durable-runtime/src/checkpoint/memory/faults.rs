@@ -56,7 +56,7 @@ impl MemoryService {
     /// [`Self::complete_invocation`] records `Runtime.ExitError`. The code of the invocation may go
     /// on running in this process, but nothing it sends is applied any more.
     pub fn crash(&self, arn: &str) {
-        if let Some(exec) = self.lock().executions.get_mut(arn) {
+        if let Ok(exec) = self.lock().execution_mut(arn) {
             exec.crashed = true;
             if exec.token.is_some() {
                 exec.rotate_token();
@@ -67,7 +67,7 @@ impl MemoryService {
     /// Rotates the execution's token behind the caller's back: the next checkpoint with the old token
     /// gets the stale-token error. Does nothing for an unknown or finished execution.
     pub fn expire_token(&self, arn: &str) {
-        if let Some(exec) = self.lock().executions.get_mut(arn) {
+        if let Ok(exec) = self.lock().execution_mut(arn) {
             if exec.token.is_some() {
                 exec.rotate_token();
             }

@@ -87,6 +87,23 @@ impl MemoryService {
         arn: &str,
         outcome: Result<InvocationOutput, ErrorObject>,
     ) -> Result<CompletedInvocation, MemoryError> {
+        self.end_invocation(arn, outcome, true)
+    }
+
+    /// Records that the invocation in flight was cut off by the service itself (it stopped while
+    /// the function ran): `InvocationCompleted` with `error`, and the execution is invoked again.
+    /// Unlike a failure of the function, it does not count toward
+    /// [`MAX_CONSECUTIVE_FAILED_INVOCATIONS`].
+    pub fn interrupt_invocation(&self, arn: &str, error: ErrorObject) -> Result<CompletedInvocation, MemoryError> {
+        self.end_invocation(arn, Err(error), false)
+    }
+
+    fn end_invocation(
+        &self,
+        arn: &str,
+        outcome: Result<InvocationOutput, ErrorObject>,
+        counts: bool,
+    ) -> Result<CompletedInvocation, MemoryError> {
         let mut inner = self.lock();
         let now = inner.now();
         let exec = inner.execution_mut(arn)?;
@@ -120,6 +137,7 @@ impl MemoryService {
         });
         if !exec.status.is_terminal() {
             match (&invocation_error, output) {
+                (Some(_), _) if !counts => {}
                 (Some(error), _) => {
                     exec.consecutive_failures += 1;
                     if exec.consecutive_failures > MAX_CONSECUTIVE_FAILED_INVOCATIONS {

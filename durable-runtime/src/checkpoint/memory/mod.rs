@@ -23,8 +23,8 @@
 //!
 //! One file per role: `executions` (starting one; chained invokes), `invocations` (the envelope in,
 //! the outcome out), `client` (the checkpoint and state API), `callbacks` (answers), `clock`
-//! (virtual time), `faults` (what a test injects), `inspect` (read accessors) and `snapshot`
-//! (persisting one execution); beneath them `state` (one execution), `validate` and `apply` (one
+//! (virtual time), `faults` (what a test injects), `inspect` (read accessors) and `journal`
+//! (what changed since an execution was last persisted, and restoring one from its rows); beneath them `state` (one execution), `validate` and `apply` (one
 //! batch of updates).
 
 mod apply;
@@ -35,8 +35,8 @@ mod executions;
 mod faults;
 mod inspect;
 mod invocations;
+mod journal;
 mod lifecycle;
-mod snapshot;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -52,12 +52,12 @@ pub use invocations::{
     CompletedInvocation, InvocationRecord, EXIT_ERROR_TYPE, INVALID_OUTPUT_ERROR_TYPE,
     MAX_CONSECUTIVE_FAILED_INVOCATIONS,
 };
+pub use journal::{ExecutionChanges, ExecutionMeta, OperationRow};
 pub use lifecycle::STOPPED_MESSAGE;
-pub use snapshot::ExecutionSnapshot;
 
 use crate::checkpoint::CheckpointError;
 use state::StoredExecution;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -78,6 +78,13 @@ pub enum MemoryError {
     NameInUse(String),
     /// The execution name has characters or a length the service does not accept.
     InvalidName(String),
+    /// Stored rows do not make an execution (see [`MemoryService::restore`]).
+    InvalidRows {
+        /// The execution.
+        arn: String,
+        /// What is wrong with the rows.
+        message: String,
+    },
 }
 
 impl fmt::Display for MemoryError {
@@ -93,6 +100,9 @@ impl fmt::Display for MemoryError {
             Self::InvalidName(name) => {
                 write!(f, "execution name `{name}` is invalid: use 1 to 64 letters, digits, `-` or `_`")
             }
+            Self::InvalidRows { arn, message } => {
+                write!(f, "the stored rows of `{arn}` do not make an execution: {message}")
+            }
         }
     }
 }
@@ -106,6 +116,8 @@ struct Inner {
     callbacks: HashMap<String, (String, String)>,
     /// Target execution ARN → the chained invoke that started it.
     invokes: HashMap<String, ChainedInvocation>,
+    /// Executions changed since they were last persisted (see [`MemoryService::take_changes`]).
+    changed: BTreeSet<String>,
     /// Virtual time skipped so far.
     skipped: Duration,
     page_size: Option<usize>,
@@ -115,8 +127,11 @@ struct Inner {
 }
 
 impl Inner {
+    /// The execution `arn`, to change it: it is marked for the next [`MemoryService::take_changes`].
     fn execution_mut(&mut self, arn: &str) -> Result<&mut StoredExecution, MemoryError> {
-        self.executions.get_mut(arn).ok_or_else(|| MemoryError::UnknownExecution(arn.to_owned()))
+        let exec = self.executions.get_mut(arn).ok_or_else(|| MemoryError::UnknownExecution(arn.to_owned()))?;
+        self.changed.insert(arn.to_owned());
+        Ok(exec)
     }
 }
 
@@ -152,6 +167,7 @@ impl MemoryService {
                 executions: HashMap::new(),
                 callbacks: HashMap::new(),
                 invokes: HashMap::new(),
+                changed: BTreeSet::new(),
                 skipped: Duration::ZERO,
                 page_size: None,
                 latency: Duration::ZERO,

@@ -19,19 +19,44 @@ pub(super) struct OpEntry {
     pub(super) callback_deadline: Option<Timestamp>,
     /// Heartbeat timeout of a CALLBACK (seconds) and its current deadline.
     pub(super) heartbeat: Option<(u64, Timestamp)>,
-    /// Changed since the caller last received a token (part of the next checkpoint delta).
+    /// Changed since the caller last received a token (part of the next checkpoint delta). Not
+    /// persisted: restoring an execution sets it from [`StoredExecution::dirty`].
+    #[serde(skip)]
     pub(super) dirty: bool,
 }
 
+impl OpEntry {
+    /// When this operation's timer fires, if it has one armed: the end of a STARTED WAIT, the next
+    /// attempt of a PENDING STEP, the earlier of a STARTED CALLBACK's deadline and heartbeat.
+    pub(super) fn due(&self) -> Option<Timestamp> {
+        let op = &self.op;
+        match (&op.op_type, &op.status) {
+            (OperationType::Wait, OperationStatus::Started) => {
+                op.wait_details.as_ref().and_then(|d| d.scheduled_end_timestamp)
+            }
+            (OperationType::Step, OperationStatus::Pending) => {
+                op.step_details.as_ref().and_then(|d| d.next_attempt_timestamp)
+            }
+            (OperationType::Callback, OperationStatus::Started) => {
+                match (self.callback_deadline, self.heartbeat.map(|(_, t)| t)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The invocation in flight.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct CurrentInvocation {
     pub(super) request_id: String,
     pub(super) start: Timestamp,
 }
 
-/// One execution (serializable, for the local service's store).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One execution. A store keeps it as rows (see `journal`).
+#[derive(Debug, Clone)]
 pub(super) struct StoredExecution {
     pub(super) name: String,
     /// Id of the EXECUTION operation (the ARN's last segment).
@@ -51,9 +76,8 @@ pub(super) struct StoredExecution {
     pub(super) error: Option<ErrorObject>,
     /// The terminal execution event has been appended.
     pub(super) closed: bool,
-    /// Every checkpoint request received, rejected ones included, for tests to inspect. Not part of
-    /// the stored snapshot: a store keeps state, not traffic.
-    #[serde(skip)]
+    /// Every checkpoint request received, rejected ones included, for tests to inspect. Not
+    /// persisted: a store keeps state, not traffic.
     pub(super) requests: Vec<crate::protocol::CheckpointRequest>,
     pub(super) invocations: Vec<InvocationRecord>,
     pub(super) current: Option<CurrentInvocation>,
@@ -64,6 +88,22 @@ pub(super) struct StoredExecution {
     pub(super) crashed: bool,
     /// `(ClientToken, CheckpointToken, response)` of the last successful checkpoint, for idempotent retries.
     pub(super) last_response: Option<(String, String, crate::protocol::CheckpointResponse)>,
+    /// What changed since the execution was last persisted.
+    pub(super) journal: Journal,
+}
+
+/// What changed in one execution since it was last persisted (see
+/// [`MemoryService::take_changes`](super::MemoryService::take_changes)): everything stays O(changes).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Journal {
+    /// Never persisted: every row is new.
+    pub(super) created: bool,
+    /// Indices of the operations changed since.
+    pub(super) ops: BTreeSet<usize>,
+    /// History events already persisted (the history only grows).
+    pub(super) events: usize,
+    /// Invocation records already persisted (they only grow).
+    pub(super) invocations: usize,
 }
 
 impl StoredExecution {
@@ -89,6 +129,7 @@ impl StoredExecution {
             updated_ids: Vec::new(),
             crashed: false,
             last_response: None,
+            journal: Journal { created: true, ..Journal::default() },
         }
     }
 
@@ -112,8 +153,9 @@ impl StoredExecution {
         i
     }
 
-    /// Marks operation `i` as changed.
+    /// Marks operation `i` as changed (for the next checkpoint delta and for the journal).
     pub(super) fn touch(&mut self, i: usize) {
+        self.journal.ops.insert(i);
         if let Some(entry) = self.ops.get_mut(i) {
             if !entry.dirty {
                 entry.dirty = true;
@@ -203,23 +245,7 @@ impl StoredExecution {
 
     /// When operation `i`'s timer fires, if it has one armed.
     fn due(&self, i: usize) -> Option<Timestamp> {
-        let entry = self.ops.get(i)?;
-        let op = &entry.op;
-        match (&op.op_type, &op.status) {
-            (OperationType::Wait, OperationStatus::Started) => {
-                op.wait_details.as_ref().and_then(|d| d.scheduled_end_timestamp)
-            }
-            (OperationType::Step, OperationStatus::Pending) => {
-                op.step_details.as_ref().and_then(|d| d.next_attempt_timestamp)
-            }
-            (OperationType::Callback, OperationStatus::Started) => {
-                match (entry.callback_deadline, entry.heartbeat.map(|(_, t)| t)) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
-            _ => None,
-        }
+        self.ops.get(i).and_then(OpEntry::due)
     }
 
     /// The earliest armed timer.

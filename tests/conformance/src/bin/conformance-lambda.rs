@@ -44,7 +44,8 @@ async fn soak(ctx: durable_runtime::DurableContext, input: Value) -> Result<u64,
         sum += ctx
             .step(move |_| async move {
                 let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&journal)?;
-                writeln!(file, "{execution} {i}")?;
+                // One write per line: appends from concurrent processes do not interleave.
+                file.write_all(format!("{execution} {i}\n").as_bytes())?;
                 file.sync_data()?;
                 tokio::time::sleep(delay).await;
                 Ok::<_, durable_runtime::Error>(i)

@@ -68,3 +68,19 @@ fn a_named_start_is_idempotent_for_the_same_input() {
     );
     assert_eq!(service.executions().len(), 2);
 }
+
+#[test]
+fn interrupted_invocations_do_not_use_up_the_retries() {
+    let service = MemoryService::new();
+    let arn = service.start_execution("orders", None);
+    let stopped = ErrorObject { error_type: Some("Local.ServiceStopped".into()), ..Default::default() };
+    for _ in 0..10 {
+        service.invocation_input(&arn).unwrap();
+        let completed = service.interrupt_invocation(&arn, stopped.clone()).unwrap();
+        assert_eq!(completed.status, ExecutionStatus::Running);
+        assert!(service.needs_invocation(&arn), "an interrupted invocation is retried");
+    }
+    let recorded = service.invocations(&arn);
+    assert_eq!(recorded.len(), 10);
+    assert!(recorded.iter().all(|r| r.error.as_ref() == Some(&stopped)));
+}

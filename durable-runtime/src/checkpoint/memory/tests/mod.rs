@@ -6,6 +6,7 @@ mod chained;
 mod client;
 mod executions;
 mod invocations;
+mod journal;
 mod lifecycle;
 mod operations;
 mod validation;

@@ -1,0 +1,178 @@
+//! The SQLite store under load, through HTTP with the real `aws-sdk-lambda` client (every checkpoint
+//! is a request to the local service, committed before it is answered):
+//!
+//! - a 2,000-step sequential execution on the SQLite store and on the service without a store;
+//! - the time of a step's checkpoint early (steps 1–100) and late (steps 1,901–2,000) in that
+//!   execution, which must not grow with the execution's length;
+//! - executions per second and step checkpoint p50 / p99 with 1, 10 and 100 concurrent 10-step
+//!   executions.
+//!
+//! `cargo bench -p durable-local --bench store` (a plain binary: no harness).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use durable_local::LocalRunner;
+use durable_runtime::testing::ExecutionStatus;
+use durable_runtime::{DurableContext, Error};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Laps = Arc<Mutex<Vec<Duration>>>;
+
+/// `n` sequential steps; records each step's duration (its checkpoint round trips) in `laps`.
+fn steps(
+    laps: Laps,
+) -> impl Fn(DurableContext, u32) -> Pin<Box<dyn Future<Output = Result<u32, Error>> + Send>> + Send + Sync + 'static {
+    move |ctx: DurableContext, n: u32| {
+        let laps = laps.clone();
+        Box::pin(async move {
+            let mut sum = 0;
+            for i in 0..n {
+                let started = Instant::now();
+                sum += ctx.step(move |_| async move { Ok::<_, Error>(i) }).name("step").await?;
+                laps.lock().unwrap().push(started.elapsed());
+            }
+            Ok(sum)
+        })
+    }
+}
+
+fn fresh_db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("durable-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("durable.db")
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn mean(laps: &[Duration]) -> Duration {
+    laps.iter().sum::<Duration>() / laps.len().max(1) as u32
+}
+
+/// One execution of `n` steps; returns its wall time and the step laps.
+async fn long_run(store: Option<PathBuf>, n: u32) -> (Duration, Vec<Duration>) {
+    let laps: Laps = Arc::default();
+    let mut runner = LocalRunner::new(steps(laps.clone())).skip_time(true);
+    if let Some(path) = store {
+        runner = runner.store(path);
+    }
+    runner.server().await.unwrap();
+    let started = Instant::now();
+    let result = runner.run(n).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(result.status(), ExecutionStatus::Succeeded);
+    let requests = runner.server().await.unwrap().service().requests(result.execution_arn()).len();
+    println!("    {n} steps: {requests} checkpoint requests");
+    let laps = laps.lock().unwrap().clone();
+    (elapsed, laps)
+}
+
+/// `total` executions of `steps` steps, `concurrency` at a time; returns executions/s and laps.
+async fn concurrent(store: PathBuf, concurrency: usize, total: usize, n: u32) -> (f64, Vec<Duration>) {
+    let laps: Laps = Arc::default();
+    let runner = Arc::new(LocalRunner::new(steps(laps.clone())).skip_time(true).store(store));
+    runner.server().await.unwrap();
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..total {
+        let (runner, permits) = (runner.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.unwrap();
+            let result = runner.run(n).await.unwrap();
+            assert_eq!(result.status(), ExecutionStatus::Succeeded);
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let per_second = total as f64 / started.elapsed().as_secs_f64();
+    let mut laps = laps.lock().unwrap().clone();
+    laps.sort();
+    (per_second, laps)
+}
+
+/// The store alone: `n` commits of one step each (START + SUCCEED in one request), no HTTP.
+fn store_only(n: usize) -> Duration {
+    use durable_runtime::protocol::{CheckpointRequest, OperationAction, OperationType, OperationUpdate};
+    use durable_runtime::testing::MemoryService;
+    let db = fresh_db("direct");
+    let store = durable_local::Store::open(&db).unwrap();
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", None);
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    store.commit(&service).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut committing = Duration::ZERO;
+    for i in 0..n {
+        let id = format!("s{i}");
+        let mut done = OperationUpdate::new(id.clone(), OperationType::Step, OperationAction::Succeed);
+        done.payload = Some(i.to_string());
+        let updates = vec![OperationUpdate::new(id, OperationType::Step, OperationAction::Start), done];
+        let request = CheckpointRequest { checkpoint_token: token, client_token: None, updates };
+        let response = runtime
+            .block_on(durable_runtime::checkpoint::CheckpointClient::checkpoint(&service, &arn, request))
+            .unwrap();
+        token = response.checkpoint_token.unwrap();
+        let started = Instant::now();
+        store.commit(&service).unwrap();
+        committing += started.elapsed();
+    }
+    let elapsed = committing;
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+    elapsed / n as u32
+}
+
+fn main() {
+    println!("(d) one step's commit, store alone: {:.3} ms", millis(store_only(2_000)));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let n = 2_000;
+        let (memory, _) = long_run(None, n).await;
+        let db = fresh_db("long");
+        let (sqlite, laps) = long_run(Some(db.clone()), n).await;
+        println!(
+            "(a) {n} sequential steps: SQLite store {:.2} s, no store {:.2} s, ratio {:.2}x",
+            sqlite.as_secs_f64(),
+            memory.as_secs_f64(),
+            sqlite.as_secs_f64() / memory.as_secs_f64()
+        );
+        let early = &laps[..100];
+        let late = &laps[laps.len() - 100..];
+        let (mut e, mut l) = (early.to_vec(), late.to_vec());
+        e.sort();
+        l.sort();
+        println!(
+            "(b) step checkpoint, steps 1-100: mean {:.2} ms p50 {:.2} ms; steps 1901-2000: mean {:.2} ms p50 {:.2} ms",
+            millis(mean(early)),
+            millis(percentile(&e, 0.5)),
+            millis(mean(late)),
+            millis(percentile(&l, 0.5))
+        );
+        let _ = std::fs::remove_dir_all(db.parent().unwrap());
+
+        for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
+            let db = fresh_db(&format!("c{concurrency}"));
+            let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10).await;
+            println!(
+                "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
+                 step checkpoint p50 {:.2} ms p99 {:.2} ms",
+                millis(percentile(&laps, 0.5)),
+                millis(percentile(&laps, 0.99))
+            );
+            let _ = std::fs::remove_dir_all(db.parent().unwrap());
+        }
+    });
+}

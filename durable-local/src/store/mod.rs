@@ -1,0 +1,432 @@
+//! The local service's store: a SQLite database (bundled SQLite, through `rusqlite`) that journals
+//! the in-memory service. Executions, operations, history events (append-only), callbacks, timers,
+//! invocations and chained invokes are rows; every change the service makes is written as one
+//! transaction of the rows it touched ([`MemoryService::take_changes`]), so its cost does not
+//! depend on the execution's length. A service started on the same database reads every execution
+//! back.
+//!
+//! The database runs in WAL mode with `synchronous = FULL`: a committed transaction survives a
+//! power cut, so a change is acknowledged only once it is durable. The schema is versioned
+//! (`PRAGMA user_version`) and migrated on open; see [`SCHEMA_VERSION`].
+//!
+//! The rows hold live checkpoint tokens, so on Unix the database and its `-wal` and `-shm` files are
+//! readable by their owner only (0600), and a directory the store creates for them is 0700.
+
+mod schema;
+
+pub use schema::SCHEMA_VERSION;
+
+use durable_runtime::checkpoint::memory::{
+    function_name_of, ChainedInvocation, ExecutionChanges, ExecutionMeta, InvocationRecord, MemoryService, OperationRow,
+};
+use durable_runtime::protocol::history::HistoryEvent;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// How long a write waits for another connection's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An error of the store.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file-system operation on the database or its directory failed.
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was being done.
+        context: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// SQLite failed.
+    Sqlite {
+        /// The database file (`:memory:` for an in-memory database).
+        location: String,
+        /// What was being done.
+        context: &'static str,
+        /// The error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database was made by a newer version: its schema version is one this build does not know.
+    UnsupportedSchema {
+        /// The database file.
+        location: String,
+        /// Its schema version (`PRAGMA user_version`).
+        found: i64,
+        /// The newest version this build knows ([`SCHEMA_VERSION`]).
+        supported: i64,
+    },
+    /// A row does not read back as what was written.
+    Corrupt {
+        /// The execution.
+        arn: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A write failed because a test asked for it ([`Store::fail_next_writes`]).
+    Injected,
+}
+
+impl StoreError {
+    fn sqlite(location: &str, context: &'static str, source: rusqlite::Error) -> Self {
+        Self::Sqlite { location: location.to_owned(), context, source: Box::new(source) }
+    }
+
+    fn io(path: &Path, context: &'static str, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_owned(), context, source }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { path, context, source } => write!(f, "{context} {}: {source}", path.display()),
+            Self::Sqlite { location, context, source } => write!(f, "{context} in {location}: {source}"),
+            Self::UnsupportedSchema { location, found, supported } => write!(
+                f,
+                "{location} has schema version {found}, newer than this build's {supported}: \
+                 use the newer version of durable that made it, or another database"
+            ),
+            Self::Corrupt { arn, message } => write!(f, "the stored rows of `{arn}` are corrupt: {message}"),
+            Self::Injected => f.write_str("injected store write failure"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Sqlite { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The SQLite store: the durable journal of a [`MemoryService`].
+///
+/// Every change is written by [`Store::commit`] as one transaction of the rows it touched, so its
+/// cost does not depend on the execution's length; [`Store::load_all`] reads every execution back.
+/// On disk the database runs in WAL mode with `synchronous = FULL` (a committed change survives a
+/// power cut), its schema is versioned ([`SCHEMA_VERSION`]) and migrated on open, and on Unix its
+/// files are 0600 and a directory the store creates for it 0700: the rows hold live checkpoint
+/// tokens.
+pub struct Store {
+    /// The file, `None` in memory.
+    path: Option<PathBuf>,
+    location: String,
+    conn: Mutex<Connection>,
+    fail_next: AtomicUsize,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("location", &self.location).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database file `path`, creating it (and its directory, 0700) if needed, and brings
+    /// its schema up to date. Fails with [`StoreError::UnsupportedSchema`] for a database made by a
+    /// newer version.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let path = path.into();
+        private_file(&path)?;
+        let location = path.display().to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| StoreError::sqlite(&location, "opening", e))?;
+        let store = Self::configure(conn, Some(path), location)?;
+        if let Some(path) = &store.path {
+            for sidecar in ["-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(sidecar);
+                private_if_present(Path::new(&name))?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// A database in memory: nothing outlives the store (tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let location = ":memory:".to_owned();
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(&location, "opening", e))?;
+        Self::configure(conn, None, location)
+    }
+
+    fn configure(mut conn: Connection, path: Option<PathBuf>, location: String) -> Result<Self, StoreError> {
+        let at = location.as_str();
+        let sql = |context| move |e| StoreError::sqlite(at, context, e);
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql("setting the busy timeout"))?;
+        // In memory the journal mode stays MEMORY; on disk WAL, and FULL: acknowledged means durable.
+        let _mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(sql("enabling WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
+        schema::migrate(&mut conn, at)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Self { path, location, conn: Mutex::new(conn), fail_next: AtomicUsize::new(0) })
+    }
+
+    /// The database file, `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Makes the next `n` writes fail after writing their rows and before committing, as a full disk
+    /// or an I/O error would: nothing of them is stored (fault injection for tests).
+    pub fn fail_next_writes(&self, n: usize) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Writes `changes` in one transaction: all of them or, on error, none.
+    pub fn write(&self, changes: &[ExecutionChanges]) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let sql = |context| move |e| StoreError::sqlite(&self.location, context, e);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a write"))?;
+        for execution in changes {
+            write_execution(&tx, execution, &self.location)?;
+        }
+        let injected = self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if injected {
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Injected);
+        }
+        tx.commit().map_err(sql("committing"))
+    }
+
+    /// Every execution in the store, in the order they were first stored.
+    pub fn load_all(&self) -> Result<Vec<ExecutionChanges>, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let sql = |context| move |e| StoreError::sqlite(&self.location, context, e);
+        let mut statement = conn.prepare("SELECT id, arn, meta FROM executions ORDER BY id").map_err(sql("reading"))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))
+            .map_err(sql("reading"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading"))?;
+        rows.into_iter().map(|(id, arn, meta)| read_execution(&conn, id, arn, &meta, &self.location)).collect()
+    }
+
+    /// The stored rows of the execution `arn`, `None` when it was never stored.
+    pub fn load(&self, arn: &str) -> Result<Option<ExecutionChanges>, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = conn
+            .query_row("SELECT id, meta FROM executions WHERE arn = ?1", [arn], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })
+            .optional()
+            .map_err(|e| StoreError::sqlite(&self.location, "reading", e))?;
+        found.map(|(id, meta)| read_execution(&conn, id, arn.to_owned(), &meta, &self.location)).transpose()
+    }
+
+    /// Writes what changed in `service` since it was last written; on failure restores the changed
+    /// executions from the store, so the service holds exactly what the store holds.
+    pub fn commit(&self, service: &MemoryService) -> Result<(), StoreError> {
+        let changes = service.take_changes();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        match self.write(&changes) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                for changed in &changes {
+                    match self.load(&changed.arn) {
+                        Ok(Some(rows)) => {
+                            if let Err(e) = service.restore(rows) {
+                                tracing::error!(arn = %changed.arn, error = %e, "cannot restore an execution");
+                            }
+                        }
+                        Ok(None) => service.forget(&changed.arn),
+                        Err(e) => tracing::error!(arn = %changed.arn, error = %e, "cannot reload an execution"),
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T, arn: &str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt { arn: arn.to_owned(), message: e.to_string() })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, arn: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt { arn: arn.to_owned(), message: format!("{what} does not parse: {e}") })
+}
+
+fn status_text(meta: &ExecutionMeta) -> String {
+    match serde_json::to_value(meta.status()) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{:?}", meta.status()),
+    }
+}
+
+fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &str) -> Result<(), StoreError> {
+    let sql = |context| move |e| StoreError::sqlite(location, context, e);
+    let arn = changes.arn.as_str();
+    let meta = &changes.meta;
+    let meta_json = json(meta, arn)?;
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO executions (arn, function_name, name, status, start_ms, end_ms, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (arn) DO UPDATE SET status = excluded.status, start_ms = excluded.start_ms,
+                 end_ms = excluded.end_ms, meta = excluded.meta
+             RETURNING id",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    arn,
+                    function_name_of(arn.split('/').next().unwrap_or(arn)),
+                    meta.name(),
+                    status_text(meta),
+                    meta.start().map(|t| t.as_millis()),
+                    meta.end().map(|t| t.as_millis()),
+                    meta_json,
+                ],
+                |row| row.get(0),
+            )
+        })
+        .map_err(sql("writing an execution"))?;
+    for op in &changes.operations {
+        let entry = json(op, arn)?;
+        let index = op.index() as i64;
+        tx.prepare_cached(
+            "INSERT INTO operations (exec, idx, op_id, entry) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (exec, idx) DO UPDATE SET op_id = excluded.op_id, entry = excluded.entry",
+        )
+        .and_then(|mut s| s.execute(params![id, index, op.id(), entry]))
+        .map_err(sql("writing an operation"))?;
+        match op.timer() {
+            Some(at) => tx
+                .prepare_cached(
+                    "INSERT INTO timers (exec, idx, op_id, fire_at_ms) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (exec, idx) DO UPDATE SET fire_at_ms = excluded.fire_at_ms",
+                )
+                .and_then(|mut s| s.execute(params![id, index, op.id(), at.as_millis()])),
+            None => tx
+                .prepare_cached("DELETE FROM timers WHERE exec = ?1 AND idx = ?2")
+                .and_then(|mut s| s.execute(params![id, index])),
+        }
+        .map_err(sql("writing a timer"))?;
+        if let Some(callback_id) = op.callback_id() {
+            tx.prepare_cached(
+                "INSERT INTO callbacks (callback_id, exec, op_id, open) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (callback_id) DO UPDATE SET open = excluded.open",
+            )
+            .and_then(|mut s| s.execute(params![callback_id, id, op.id(), op.callback_open()]))
+            .map_err(sql("writing a callback"))?;
+        }
+    }
+    for event in &changes.events {
+        // Events only grow: a second write of the same event id is a bug, and fails the transaction.
+        tx.prepare_cached("INSERT INTO events (exec, event_id, event) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![id, event.event_id as i64, json(event, arn).map_err(to_sql)?]))
+            .map_err(sql("writing a history event"))?;
+    }
+    for (i, record) in changes.invocations.iter().enumerate() {
+        let seq = (changes.first_invocation + i) as i64;
+        tx.prepare_cached("INSERT INTO invocations (exec, seq, record) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![id, seq, json(record, arn).map_err(to_sql)?]))
+            .map_err(sql("writing an invocation"))?;
+    }
+    if let Some(link) = &changes.chained_invocation {
+        tx.prepare_cached(
+            "INSERT INTO chained_invokes (target_arn, caller_arn, op_id, link) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (target_arn) DO UPDATE SET caller_arn = excluded.caller_arn, op_id = excluded.op_id,
+                 link = excluded.link",
+        )
+        .and_then(|mut s| s.execute(params![arn, link.caller_arn, link.operation_id, json(link, arn).map_err(to_sql)?]))
+        .map_err(sql("writing a chained invoke"))?;
+    }
+    Ok(())
+}
+
+fn to_sql(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+fn read_execution(
+    conn: &Connection,
+    id: i64,
+    arn: String,
+    meta: &str,
+    location: &str,
+) -> Result<ExecutionChanges, StoreError> {
+    let sql = |e| StoreError::sqlite(location, "reading", e);
+    let meta: ExecutionMeta = parse(meta, &arn, "the execution")?;
+    if !meta.is_supported() {
+        return Err(StoreError::Corrupt { arn, message: "unsupported row version".to_owned() });
+    }
+    let texts = |query: &str| -> Result<Vec<String>, StoreError> {
+        let mut statement = conn.prepare_cached(query).map_err(sql)?;
+        let rows = statement.query_map([id], |row| row.get::<_, String>(0)).map_err(sql)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
+    };
+    let operations = texts("SELECT entry FROM operations WHERE exec = ?1 ORDER BY idx")?
+        .iter()
+        .map(|t| parse::<OperationRow>(t, &arn, "an operation"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = texts("SELECT event FROM events WHERE exec = ?1 ORDER BY event_id")?
+        .iter()
+        .map(|t| parse::<HistoryEvent>(t, &arn, "a history event"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let invocations = texts("SELECT record FROM invocations WHERE exec = ?1 ORDER BY seq")?
+        .iter()
+        .map(|t| parse::<InvocationRecord>(t, &arn, "an invocation"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let link = conn
+        .prepare_cached("SELECT link FROM chained_invokes WHERE target_arn = ?1")
+        .and_then(|mut s| s.query_row([&arn], |row| row.get::<_, String>(0)).optional())
+        .map_err(sql)?
+        .map(|t| parse::<ChainedInvocation>(&t, &arn, "a chained invoke"))
+        .transpose()?;
+    Ok(ExecutionChanges::from_rows(arn, meta, operations, events, invocations, link))
+}
+
+/// Creates the database file 0600 (and its directory 0700) before SQLite opens it, whatever the
+/// umask; an existing file is made 0600.
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(|e| StoreError::io(dir, "creating", e))?;
+            set_mode(dir, 0o700)?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| StoreError::io(path, "creating", e))?;
+    set_mode(path, 0o600)
+}
+
+fn private_if_present(path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        set_mode(path, 0o600)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| StoreError::io(path, "making private", e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<(), StoreError> {
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The database schema: an ordered list of migrations, the schema version in `PRAGMA user_version`.
+//!
+//! Version `n` is the state after the first `n` migrations. A new version appends a migration (never
+//! edits one that shipped); a database at a version this build does not know is refused, not
+//! changed.
+
+use super::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The migrations, oldest first. Every table but `executions` is keyed by the execution's row id.
+const MIGRATIONS: &[&str] = &[
+    // 1: executions, operations, append-only history, callbacks, timers, invocations, chained invokes.
+    "CREATE TABLE executions (
+        id INTEGER PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
+        function_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_ms INTEGER,
+        end_ms INTEGER,
+        meta TEXT NOT NULL
+    );
+    CREATE INDEX executions_by_function ON executions (function_name, start_ms);
+    CREATE TABLE operations (
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        idx INTEGER NOT NULL,
+        op_id TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (exec, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        event_id INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (exec, event_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE callbacks (
+        callback_id TEXT PRIMARY KEY,
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        op_id TEXT NOT NULL,
+        open INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE timers (
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        idx INTEGER NOT NULL,
+        op_id TEXT NOT NULL,
+        fire_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (exec, idx)
+    ) WITHOUT ROWID;
+    CREATE INDEX timers_by_time ON timers (fire_at_ms);
+    CREATE TABLE invocations (
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        seq INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (exec, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE chained_invokes (
+        target_arn TEXT PRIMARY KEY,
+        caller_arn TEXT NOT NULL,
+        op_id TEXT NOT NULL,
+        link TEXT NOT NULL
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this build writes: the number of migrations.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`SCHEMA_VERSION`], one transaction per migration. A database already at
+/// that version is left alone; one at a later version is an error.
+pub(super) fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
+    let sql = |source| StoreError::sqlite(location, "migrating the schema", source);
+    let found = user_version(conn).map_err(sql)?;
+    check(found, location)?;
+    for (done, migration) in MIGRATIONS.iter().enumerate() {
+        let version = done as i64 + 1;
+        if version <= found {
+            continue;
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        // Another process may have migrated since the version was read.
+        let now = user_version(&tx).map_err(sql)?;
+        check(now, location)?;
+        if now < version {
+            tx.execute_batch(migration).map_err(sql)?;
+            tx.pragma_update(None, "user_version", version).map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+    }
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn check(found: i64, location: &str) -> Result<(), StoreError> {
+    if !(0..=SCHEMA_VERSION).contains(&found) {
+        return Err(StoreError::UnsupportedSchema { location: location.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    Ok(())
+}
