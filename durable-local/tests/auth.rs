@@ -417,4 +417,180 @@ mod aws_cli {
         .await
         .expect("the aws CLI test exceeded its time bound");
     }
+
+    async fn greeter(ctx: durable_runtime::DurableContext, name: String) -> Result<String, durable_runtime::Error> {
+        Ok(ctx
+            .step(move |_| async move { Ok::<_, durable_runtime::Error>(format!("Hello, {name}!")) })
+            .name("greet")
+            .await?)
+    }
+
+    async fn approval(
+        ctx: durable_runtime::DurableContext,
+        _: serde_json::Value,
+    ) -> Result<serde_json::Value, durable_runtime::Error> {
+        let first = ctx.create_callback::<serde_json::Value>().name("first").await?;
+        let first = first.result().await?;
+        let second = ctx.create_callback::<serde_json::Value>().name("second").await?;
+        let second = second.result().await.map_err(|e| e.to_string());
+        Ok(serde_json::json!({ "first": first, "second": second }))
+    }
+
+    /// Waits until the execution has a callback named `name` waiting; its id.
+    async fn waiting_callback(service: &LocalService, arn: &str, name: &str) -> String {
+        loop {
+            if let Some(id) = service.service().pending_callback(arn, name) {
+                return id;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), service.changed()).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_aws_cli_drives_every_route() {
+        if !cli_available() {
+            return;
+        }
+        tokio::time::timeout(Duration::from_secs(120), async {
+            let service = LocalService::start().await.unwrap();
+            service.host_handler("greeter", greeter);
+            service.host_handler("approval", approval);
+            let arg = |s: &str| s.to_owned();
+            let json = |out: &Output| -> serde_json::Value {
+                assert!(out.status.success(), "{}", text(&out.stderr));
+                if out.stdout.iter().all(u8::is_ascii_whitespace) {
+                    return serde_json::Value::Null;
+                }
+                serde_json::from_slice(&out.stdout).unwrap()
+            };
+            let out_file = std::env::temp_dir().join(format!("durable-cli-out-{}", uuid_v4()));
+
+            // Invoke, RequestResponse: the result in the output file, the ARN in the response.
+            let invoke = vec![
+                arg("invoke"),
+                arg("--function-name"),
+                arg("greeter"),
+                arg("--payload"),
+                arg("\"Ada\""),
+                out_file.display().to_string(),
+            ];
+            let response = json(&aws(&service, None, invoke).await);
+            assert_eq!(response["StatusCode"], 200);
+            let greeted = response["DurableExecutionArn"].as_str().unwrap().to_owned();
+            assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "\"Hello, Ada!\"");
+
+            // Invoke, Event; then the callbacks: a heartbeat, a success, a failure.
+            let event = vec![
+                arg("invoke"),
+                arg("--function-name"),
+                arg("approval"),
+                arg("--invocation-type"),
+                arg("Event"),
+                out_file.display().to_string(),
+            ];
+            let response = json(&aws(&service, None, event.clone()).await);
+            assert_eq!(response["StatusCode"], 202);
+            let arn = response["DurableExecutionArn"].as_str().unwrap().to_owned();
+            let first = waiting_callback(&service, &arn, "first").await;
+            json(
+                &aws(
+                    &service,
+                    None,
+                    vec![arg("send-durable-execution-callback-heartbeat"), arg("--callback-id"), first.clone()],
+                )
+                .await,
+            );
+            let succeed = vec![
+                arg("send-durable-execution-callback-success"),
+                arg("--callback-id"),
+                first.clone(),
+                arg("--result"),
+                arg(r#"{"ok":true}"#),
+            ];
+            json(&aws(&service, None, succeed.clone()).await);
+            let second = waiting_callback(&service, &arn, "second").await;
+            let fail = vec![
+                arg("send-durable-execution-callback-failure"),
+                arg("--callback-id"),
+                second,
+                arg("--error"),
+                arg(r#"{"ErrorType":"Rejected","ErrorMessage":"no budget"}"#),
+            ];
+            json(&aws(&service, None, fail).await);
+            assert_eq!(service.finished(&arn).await.unwrap().to_string(), "SUCCEEDED");
+            let execution = json(
+                &aws(&service, None, vec![arg("get-durable-execution"), arg("--durable-execution-arn"), arn.clone()])
+                    .await,
+            );
+            let result: serde_json::Value = serde_json::from_str(execution["Result"].as_str().unwrap()).unwrap();
+            assert_eq!(result["first"], serde_json::json!({ "ok": true }));
+            assert!(result["second"]["Err"].as_str().unwrap().contains("no budget"), "{result}");
+            // Answering twice is refused.
+            let again = aws(&service, None, succeed).await;
+            assert!(!again.status.success());
+
+            // History, list (filtered and paged), stop.
+            let history = json(
+                &aws(
+                    &service,
+                    None,
+                    vec![arg("get-durable-execution-history"), arg("--durable-execution-arn"), greeted.clone()],
+                )
+                .await,
+            );
+            let types: Vec<&str> =
+                history["Events"].as_array().unwrap().iter().map(|e| e["EventType"].as_str().unwrap()).collect();
+            assert_eq!(
+                types,
+                ["ExecutionStarted", "StepStarted", "StepSucceeded", "InvocationCompleted", "ExecutionSucceeded"]
+            );
+            let waiting = json(&aws(&service, None, event).await)["DurableExecutionArn"].as_str().unwrap().to_owned();
+            waiting_callback(&service, &waiting, "first").await;
+            let list = vec![
+                arg("list-durable-executions-by-function"),
+                arg("--function-name"),
+                arg("approval"),
+                arg("--statuses"),
+                arg("RUNNING"),
+            ];
+            let listed = json(&aws(&service, None, list).await);
+            let arns: Vec<&str> = listed["DurableExecutions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["DurableExecutionArn"].as_str().unwrap())
+                .collect();
+            assert_eq!(arns, [waiting.as_str()]);
+            let stop = vec![
+                arg("stop-durable-execution"),
+                arg("--durable-execution-arn"),
+                waiting.clone(),
+                arg("--error"),
+                arg(r#"{"ErrorMessage":"cancelled by the test"}"#),
+            ];
+            assert!(json(&aws(&service, None, stop.clone()).await)["StopTimestamp"].is_number());
+            assert_eq!(service.service().execution_status(&waiting).unwrap().to_string(), "STOPPED");
+
+            // Errors the CLI reports by their AWS codes.
+            let again = aws(&service, None, stop).await;
+            assert!(text(&again.stderr).contains("ResourceConflictException"), "{}", text(&again.stderr));
+            let missing = aws(
+                &service,
+                None,
+                vec![arg("get-durable-execution"), arg("--durable-execution-arn"), arg("arn:aws:lambda:nope")],
+            )
+            .await;
+            assert!(text(&missing.stderr).contains("ResourceNotFoundException"), "{}", text(&missing.stderr));
+            let nobody = aws(
+                &service,
+                None,
+                vec![arg("invoke"), arg("--function-name"), arg("nobody"), out_file.display().to_string()],
+            )
+            .await;
+            assert!(text(&nobody.stderr).contains("ResourceNotFoundException"), "{}", text(&nobody.stderr));
+            let _ = std::fs::remove_file(out_file);
+        })
+        .await
+        .expect("the aws CLI test exceeded its time bound");
+    }
 }
