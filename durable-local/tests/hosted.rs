@@ -311,3 +311,41 @@ async fn a_chained_invoke_runs_the_target_as_an_execution_of_its_own() {
     })
     .await;
 }
+
+async fn pause(ctx: DurableContext, _: Value) -> Result<String, Error> {
+    ctx.wait(Duration::from_secs(2)).name("pause").await?;
+    Ok("woke up".to_owned())
+}
+
+#[tokio::test]
+async fn a_timer_armed_before_a_restart_fires_after_it() {
+    bounded(async {
+        let dir = std::env::temp_dir().join(format!("durable-timer-{}", durable_runtime::protocol::ids::uuid_v4()));
+        let db = dir.join("durable.db");
+        let arn = {
+            let server = LocalService::start_with_store(&db).await.unwrap();
+            server.host_handler("pause", pause);
+            let client = server.lambda_client();
+            let event = aws_sdk_lambda::types::InvocationType::Event;
+            let out = client.invoke().function_name("pause").invocation_type(event).send().await.unwrap();
+            let arn = out.durable_execution_arn().unwrap().to_owned();
+            // Until the first invocation has ended with the wait armed.
+            while server.service().invocations(&arn).is_empty() {
+                let _ = tokio::time::timeout(Duration::from_millis(50), server.changed()).await;
+            }
+            arn
+        };
+        // A new service on the same database, as after `durable serve` restarts.
+        let server = LocalService::start_with_store(&db).await.unwrap();
+        assert!(server.service().next_timer(&arn).is_some(), "the wait is armed after the restart");
+        server.host_handler("pause", pause);
+        assert_eq!(server.finished(&arn).await.unwrap().to_string(), "SUCCEEDED");
+        assert_eq!(server.service().execution_result(&arn).as_deref(), Some("\"woke up\""));
+        let types: Vec<String> =
+            server.history_json(&arn).iter().map(|e| e["EventType"].as_str().unwrap_or_default().to_owned()).collect();
+        assert!(types.contains(&"WaitSucceeded".to_owned()), "{types:?}");
+        drop(server);
+        let _ = std::fs::remove_dir_all(dir);
+    })
+    .await;
+}
