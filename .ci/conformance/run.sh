@@ -22,7 +22,12 @@ cleanup() {
 trap cleanup EXIT
 
 echo "--- building durable and the conformance bootstrap"
-cargo build --locked -q -p durable-local --bin durable -p durable-conformance --bin conformance-lambda
+# Built as `cargo test --workspace` builds them (the integration tests run both), so after the
+# tests this builds nothing.
+if ! cargo test --workspace --locked --no-run -q > "$work/build.log" 2>&1; then
+  cat "$work/build.log"
+  exit 1
+fi
 durable=$target/debug/durable
 bootstrap=$target/debug/conformance-lambda
 

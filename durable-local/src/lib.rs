@@ -98,6 +98,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -228,9 +229,13 @@ pub(crate) struct Shared {
     store: Option<Arc<Store>>,
     /// The credentials requests must be signed with; `None`: no check.
     auth: Option<Credentials>,
-    /// Held while a change is made and committed, so a failed commit puts back exactly the
-    /// executions that change touched.
+    /// Held while a change is made (and while a failed commit is undone), so changes apply one at
+    /// a time and each gets a generation number.
     writing: tokio::sync::Mutex<()>,
+    /// The generation of the last change made.
+    generation: std::sync::atomic::AtomicU64,
+    /// Group commit: held by the one request that commits, for everything changed so far.
+    commits: tokio::sync::Mutex<Commits>,
     /// Wakes a [`LocalRunner`] waiting for a change.
     changes: Notify,
     /// Counts changes, for every request waiting for one (a synchronous Invoke).
@@ -248,14 +253,16 @@ impl Shared {
         let out = match &self.store {
             None => change().await,
             Some(store) => {
-                let _writing = self.writing.lock().await;
-                let out = change().await;
-                let committed = self.commit_locked(store).await;
+                let (out, generation) = {
+                    let _writing = self.writing.lock().await;
+                    let out = change().await;
+                    (out, self.generation.fetch_add(1, AtomicOrdering::SeqCst) + 1)
+                };
+                let committed = self.commit_through(store, generation).await;
                 if committed.is_err() {
                     self.notify();
                 }
                 committed?;
-                drop(_writing);
                 out
             }
         };
@@ -263,16 +270,56 @@ impl Shared {
         Ok(out)
     }
 
-    /// Commits the service's pending changes (the caller holds `writing`) on a blocking thread.
-    async fn commit_locked(&self, store: &Arc<Store>) -> Result<(), StoreError> {
-        let (store, service) = (Arc::clone(store), self.service.clone());
-        let committed = tokio::task::spawn_blocking(move || store.commit(&service)).await.unwrap_or_else(|e| {
-            Err(StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) })
-        });
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "local durable service: store write failed; the change is not acknowledged");
+    /// Returns once every change up to `generation` is committed (`Err` if the transaction that
+    /// held it failed). Group commit: the first request to get here commits, in one transaction,
+    /// everything changed so far, while later changes queue behind it for the next one, so
+    /// concurrent requests share the cost of a durable write.
+    async fn commit_through(&self, store: &Arc<Store>, generation: u64) -> Result<(), StoreError> {
+        let mut commits = self.commits.lock().await;
+        if generation <= commits.committed {
+            return commits.outcome(generation);
         }
-        committed
+        let (upto, changes) = {
+            let _writing = self.writing.lock().await;
+            (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
+        };
+        let writer = Arc::clone(store);
+        let written = tokio::task::spawn_blocking(move || writer.write(&changes).map_err(|e| (e, changes)))
+            .await
+            .unwrap_or_else(|e| {
+                let error =
+                    StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
+                Err((error, Vec::new()))
+            });
+        let Err((error, batch)) = written else {
+            commits.committed = upto;
+            return Ok(());
+        };
+        tracing::error!(%error, "local durable service: store write failed; the changes are not acknowledged");
+        // Undo every change the store does not have: those of the failed transaction and those
+        // made since, which were applied over them. All of them fail.
+        let _writing = self.writing.lock().await;
+        let upto = self.generation.load(AtomicOrdering::SeqCst);
+        let (reloading, service) = (Arc::clone(store), self.service.clone());
+        let undone = tokio::task::spawn_blocking(move || {
+            let mut arns: Vec<String> = batch.into_iter().map(|c| c.arn).collect();
+            arns.extend(service.take_changes().into_iter().map(|c| c.arn));
+            arns.sort();
+            arns.dedup();
+            reloading.reload(&service, arns.iter().map(String::as_str));
+        })
+        .await;
+        if let Err(e) = undone {
+            tracing::error!(error = %e, "local durable service: undoing a failed write did not finish");
+        }
+        let after = commits.committed;
+        if commits.failed.len() >= MAX_FAILED_RANGES {
+            // Whoever waited on the oldest failures has long been answered.
+            commits.failed.remove(0);
+        }
+        commits.failed.push((after, upto));
+        commits.committed = upto;
+        Err(error)
     }
 
     /// Wakes whoever waits for a change: a [`LocalRunner`] ([`LocalService::changed`]), a synchronous
@@ -281,6 +328,31 @@ impl Shared {
         self.changes.notify_one();
         self.revision.send_modify(|n| *n = n.wrapping_add(1));
         self.driver.wake();
+    }
+}
+
+/// Failed transactions the group commit remembers.
+const MAX_FAILED_RANGES: usize = 1024;
+
+/// The group commit's record: the last generation written (or given up), and the ranges of
+/// generations whose transaction failed.
+#[derive(Default)]
+struct Commits {
+    committed: u64,
+    /// `(after, through)`: the changes of generations `after + 1 ..= through` were not stored.
+    failed: Vec<(u64, u64)>,
+}
+
+impl Commits {
+    fn outcome(&self, generation: u64) -> Result<(), StoreError> {
+        if self.failed.iter().any(|&(after, through)| generation > after && generation <= through) {
+            return Err(StoreError::Io {
+                path: PathBuf::new(),
+                context: "committing",
+                source: std::io::Error::other("the transaction that held this change failed"),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -367,6 +439,8 @@ impl LocalService {
             store,
             auth,
             writing: tokio::sync::Mutex::new(()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            commits: tokio::sync::Mutex::new(Commits::default()),
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),

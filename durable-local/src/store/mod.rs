@@ -234,18 +234,24 @@ impl Store {
         match self.write(&changes) {
             Ok(()) => Ok(()),
             Err(error) => {
-                for changed in &changes {
-                    match self.load(&changed.arn) {
-                        Ok(Some(rows)) => {
-                            if let Err(e) = service.restore(rows) {
-                                tracing::error!(arn = %changed.arn, error = %e, "cannot restore an execution");
-                            }
-                        }
-                        Ok(None) => service.forget(&changed.arn),
-                        Err(e) => tracing::error!(arn = %changed.arn, error = %e, "cannot reload an execution"),
+                self.reload(service, changes.iter().map(|c| c.arn.as_str()));
+                Err(error)
+            }
+        }
+    }
+
+    /// Puts the executions `arns` of `service` back to what the store holds (an execution the store
+    /// does not have is forgotten), after a write of their changes failed.
+    pub fn reload<'a>(&self, service: &MemoryService, arns: impl IntoIterator<Item = &'a str>) {
+        for arn in arns {
+            match self.load(arn) {
+                Ok(Some(rows)) => {
+                    if let Err(e) = service.restore(rows) {
+                        tracing::error!(%arn, error = %e, "cannot restore an execution");
                     }
                 }
-                Err(error)
+                Ok(None) => service.forget(arn),
+                Err(e) => tracing::error!(%arn, error = %e, "cannot reload an execution"),
             }
         }
     }
