@@ -254,23 +254,10 @@ fn lookup<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// A log stream name shaped like Lambda's: `2025/01/31/[$LATEST]<32 hex digits>`.
 fn log_stream_name() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let (year, month, day) = civil_date(now.as_secs() / 86_400);
+    let (year, month, day) =
+        durable_runtime::protocol::civil_from_days(i64::try_from(now.as_secs() / 86_400).unwrap_or_default());
     let id = durable_runtime::protocol::ids::uuid_v4().replace('-', "");
     format!("{year:04}/{month:02}/{day:02}/[$LATEST]{id}")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The `Runtime.ExitError` of the invocation `request_id`.
@@ -395,9 +382,9 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(19_723), (2024, 1, 1));
-        assert_eq!(civil_date(19_782), (2024, 2, 29));
+        assert_eq!(durable_runtime::protocol::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(durable_runtime::protocol::civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(durable_runtime::protocol::civil_from_days(19_782), (2024, 2, 29));
     }
 
     #[test]

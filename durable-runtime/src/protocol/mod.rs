@@ -14,7 +14,7 @@ pub mod limits;
 mod timestamp;
 
 pub use enums::{OperationAction, OperationStatus, OperationSubType, OperationType};
-pub use timestamp::Timestamp;
+pub use timestamp::{civil_from_days, Timestamp};
 
 use serde::{Deserialize, Serialize};
 

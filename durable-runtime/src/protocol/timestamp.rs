@@ -199,3 +199,18 @@ impl Visitor<'_> for TimestampVisitor {
         Timestamp::parse_iso8601(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
     }
 }
+
+/// The proleptic Gregorian date `(year, month 1–12, day 1–31)` of a count of days since
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
