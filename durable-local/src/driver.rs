@@ -39,6 +39,8 @@ pub(crate) struct Hosted {
     pub(crate) function: Arc<dyn Function>,
     /// `ExecutionTimeout` of the executions it starts, in seconds.
     pub(crate) execution_timeout: u64,
+    /// A durable function (`false`: a plain one, see [`FunctionSpec::durable`](crate::FunctionSpec::durable)).
+    pub(crate) durable: bool,
 }
 
 /// What the scheduler keeps (see the [module docs](self)).
@@ -181,7 +183,7 @@ async fn step(shared: &Arc<Shared>) -> Wakeups {
         }
         if service.needs_invocation(&arn) {
             driver.running().insert(arn.clone());
-            tokio::spawn(invoke(Arc::clone(shared), arn, hosted.function));
+            tokio::spawn(invoke(Arc::clone(shared), arn, hosted));
             continue;
         }
         if let Some(at) = service.next_timer(&arn) {
@@ -192,7 +194,8 @@ async fn step(shared: &Arc<Shared>) -> Wakeups {
 }
 
 /// One invocation of the execution `arn`: the envelope in, the outcome recorded.
-async fn invoke(shared: Arc<Shared>, arn: String, function: Arc<dyn Function>) {
+async fn invoke(shared: Arc<Shared>, arn: String, hosted: Hosted) {
+    let function = &hosted.function;
     let service = &shared.service;
     let started = shared.change(|| async { service.invocation_input(&arn) }).await;
     let failed = match started {
@@ -203,6 +206,13 @@ async fn invoke(shared: Arc<Shared>, arn: String, function: Arc<dyn Function>) {
         Ok(Err(_)) => false,
         Ok(Ok(input)) => {
             let request_id = service.current_request_id(&arn).unwrap_or_else(uuid_v4);
+            if !hosted.durable {
+                // A plain function (the target of a chained invoke): its input in, its response or
+                // error is the execution's outcome.
+                let payload = execution_input(&input).unwrap_or_else(|| "{}".to_owned()).into_bytes();
+                let outcome = plain_outcome(function.invoke(payload, &request_id).await);
+                return finish(&shared, &arn, Ok(outcome)).await;
+            }
             let outcome = match serde_json::to_vec(&input) {
                 Ok(payload) => function.invoke(payload, &request_id).await,
                 Err(e) => Err(ErrorObject {
@@ -218,20 +228,59 @@ async fn invoke(shared: Arc<Shared>, arn: String, function: Arc<dyn Function>) {
                     ..Default::default()
                 })
             });
-            match shared.change(|| async { service.complete_invocation(&arn, outcome) }).await {
-                Ok(completed) => completed.is_ok_and(|c| c.invocation_error.is_some() && !c.status.is_terminal()),
-                Err(e) => {
-                    // The store holds the invocation as still running: it is recorded as failed
-                    // when the service next starts; meanwhile the execution is invoked again.
-                    tracing::error!(%arn, error = %e, "the end of an invocation was not stored");
-                    true
-                }
-            }
+            return finish(&shared, &arn, outcome).await;
         }
     };
+    settle(&shared, &arn, failed).await;
+}
+
+/// Records the outcome of the invocation of `arn` and lets the scheduler look again.
+async fn finish(shared: &Arc<Shared>, arn: &str, outcome: Result<InvocationOutput, ErrorObject>) {
+    let service = &shared.service;
+    let failed = match shared.change(|| async { service.complete_invocation(arn, outcome) }).await {
+        Ok(completed) => completed.is_ok_and(|c| c.invocation_error.is_some() && !c.status.is_terminal()),
+        Err(e) => {
+            // The store holds the invocation as still running: it is recorded as interrupted
+            // when the service next starts; meanwhile the execution is invoked again.
+            tracing::error!(%arn, error = %e, "the end of an invocation was not stored");
+            true
+        }
+    };
+    settle(shared, arn, failed).await;
+}
+
+/// Ends the invocation task of `arn`: after a failed invocation, Lambda's pause before the retry.
+async fn settle(shared: &Arc<Shared>, arn: &str, failed: bool) {
     if failed && !shared.driver.skip_time.load(Ordering::Relaxed) {
         tokio::time::sleep(RETRY_DELAY).await;
     }
-    shared.driver.running().remove(&arn);
+    shared.driver.running().remove(arn);
     shared.driver.wake();
+}
+
+/// The user's input of an execution, from its envelope's EXECUTION operation.
+fn execution_input(input: &durable_runtime::protocol::InvocationInput) -> Option<String> {
+    input
+        .initial_execution_state
+        .operations
+        .iter()
+        .find(|op| op.op_type == durable_runtime::protocol::OperationType::Execution)
+        .and_then(|op| op.execution_details.as_ref())
+        .and_then(|details| details.input_payload.clone())
+}
+
+/// A plain function's response or error as the envelope of a finished execution.
+pub(crate) fn plain_outcome(response: Result<Vec<u8>, ErrorObject>) -> InvocationOutput {
+    match response {
+        Ok(bytes) => InvocationOutput {
+            status: durable_runtime::protocol::InvocationStatus::Succeeded,
+            result: Some(String::from_utf8_lossy(&bytes).into_owned()),
+            error: None,
+        },
+        Err(error) => InvocationOutput {
+            status: durable_runtime::protocol::InvocationStatus::Failed,
+            result: None,
+            error: Some(error),
+        },
+    }
 }

@@ -47,6 +47,10 @@ pub struct FunctionSpec {
     pub execution_timeout: Duration,
     /// Most processes of this function running at once.
     pub max_processes: usize,
+    /// `true` (the default): a durable function, invoked with the durable invocation envelope.
+    /// `false`: a plain Lambda function (no `DurableConfig`), invoked with its input as is; Invoke
+    /// answers with its response, and a chained invoke of it completes with its response or error.
+    pub durable: bool,
 }
 
 impl FunctionSpec {
@@ -67,6 +71,7 @@ impl FunctionSpec {
             timeout: Self::DEFAULT_TIMEOUT,
             execution_timeout: Self::DEFAULT_EXECUTION_TIMEOUT,
             max_processes: Self::DEFAULT_MAX_PROCESSES,
+            durable: true,
         }
     }
 }

@@ -75,6 +75,9 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
             }
         }
     };
+    if !hosted.durable {
+        return invoke_plain(hosted.function, input, asynchronous).await;
+    }
     let execution_name = request.header("x-amz-durable-execution-name");
     let service = &shared.service;
     let started = shared
@@ -119,6 +122,30 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
         }
     };
     response.with_header("x-amz-durable-execution-arn", arn).with_header("x-amz-executed-version", "$LATEST".to_owned())
+}
+
+/// Invoke of a plain function: no durable execution, the function's own response.
+async fn invoke_plain(function: std::sync::Arc<dyn crate::Function>, input: String, asynchronous: bool) -> Response {
+    let request_id = durable_runtime::protocol::ids::uuid_v4();
+    if asynchronous {
+        tokio::spawn(async move {
+            if let Err(error) = function.invoke(input.into_bytes(), &request_id).await {
+                tracing::warn!(?error, "an asynchronous invocation of a plain function failed");
+            }
+        });
+        return Response::empty(202);
+    }
+    let response = match function.invoke(input.into_bytes(), &request_id).await {
+        Ok(body) => Response::bytes(200, "application/json", body),
+        Err(error) => {
+            let body = json!({
+                "errorType": error.error_type.unwrap_or_default(),
+                "errorMessage": error.error_message.unwrap_or_default(),
+            });
+            Response::json(200, &body).with_header("x-amz-function-error", "Unhandled".to_owned())
+        }
+    };
+    response.with_header("x-amz-executed-version", "$LATEST".to_owned())
 }
 
 /// StopDurableExecution: the body is an optional `ErrorObject`.

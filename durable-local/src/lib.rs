@@ -563,8 +563,15 @@ impl LocalService {
     /// whenever they need it (see [`Self::host_handler`] for a handler of this process).
     /// `execution_timeout` is the executions' `ExecutionTimeout`; past it they end TIMED_OUT.
     pub fn host(&self, name: &str, function: Arc<dyn Function>, execution_timeout: Duration) {
-        let hosted = driver::Hosted { function, execution_timeout: execution_timeout.as_secs().max(1) };
+        let hosted = driver::Hosted { function, execution_timeout: execution_timeout.as_secs().max(1), durable: true };
         self.shared.driver.host(name, hosted);
+    }
+
+    /// Hosts a plain (not durable) Lambda function under `name`: Invoke answers with its response
+    /// (no durable execution), and a chained invoke of it completes with its response or error.
+    pub fn host_plain(&self, name: &str, function: Arc<dyn Function>) {
+        let execution_timeout = FunctionSpec::DEFAULT_EXECUTION_TIMEOUT.as_secs();
+        self.shared.driver.host(name, driver::Hosted { function, execution_timeout, durable: false });
     }
 
     /// Hosts a handler of this process under `name`, invoked as Lambda would invoke it (through

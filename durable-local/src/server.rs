@@ -90,7 +90,11 @@ pub async fn start(config: &ServeConfig) -> Result<LocalService, LocalError> {
         if let Some(dir) = &config.log_dir {
             tokio::spawn(write_log(host.logs().subscribe(), dir.join(format!("{}.log", spec.name))));
         }
-        service.host(&spec.name, Arc::new(host), spec.execution_timeout);
+        if spec.durable {
+            service.host(&spec.name, Arc::new(host), spec.execution_timeout);
+        } else {
+            service.host_plain(&spec.name, Arc::new(host));
+        }
     }
     Ok(service)
 }

@@ -349,3 +349,54 @@ async fn a_timer_armed_before_a_restart_fires_after_it() {
     })
     .await;
 }
+
+/// A plain (not durable) Lambda function: upper-cases a JSON string, fails on anything else.
+struct Shout;
+
+impl Function for Shout {
+    fn invoke<'a>(&'a self, payload: Vec<u8>, _request_id: &'a str) -> InvokeFuture<'a> {
+        Box::pin(async move {
+            match serde_json::from_slice::<String>(&payload) {
+                Ok(text) => Ok(serde_json::to_vec(&text.to_uppercase()).unwrap_or_default()),
+                Err(_) => Err(ErrorObject {
+                    error_type: Some("NotText".into()),
+                    error_message: Some("give me a string".into()),
+                    ..Default::default()
+                }),
+            }
+        })
+    }
+}
+
+async fn asks_shout(ctx: DurableContext, text: String) -> Result<String, Error> {
+    let loud: String = ctx.invoke("shout", text).name("shout").await?;
+    let refused: Result<String, _> = ctx.invoke("shout", 42).name("shout a number").await;
+    Ok(format!("{loud} / {}", refused.unwrap_err()))
+}
+
+#[tokio::test]
+async fn a_plain_function_answers_invoke_and_chained_invokes() {
+    bounded(async {
+        let server = LocalService::start().await.unwrap();
+        server.host_plain("shout", Arc::new(Shout));
+        server.host_handler("asks", asks_shout);
+        let client = server.lambda_client();
+
+        // Invoke of a plain function: its response, no durable execution.
+        let out = client.invoke().function_name("shout").payload(payload("\"hi\"")).send().await.unwrap();
+        assert_eq!(out.payload().unwrap().as_ref(), b"\"HI\"");
+        assert_eq!(out.durable_execution_arn(), None);
+        let failed = client.invoke().function_name("shout").payload(payload("1")).send().await.unwrap();
+        assert_eq!(failed.function_error(), Some("Unhandled"));
+        assert!(server.service().executions().is_empty());
+
+        // A chained invoke of it completes with its response, or fails with its error.
+        let out = client.invoke().function_name("asks").payload(payload("\"hey\"")).send().await.unwrap();
+        let result: String = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+        assert!(result.starts_with("HEY / ") && result.contains("give me a string"), "{result}");
+        let history = server.history_json(out.durable_execution_arn().unwrap());
+        let types: Vec<&str> = history.iter().filter_map(|e| e["EventType"].as_str()).collect();
+        assert!(types.contains(&"ChainedInvokeSucceeded") && types.contains(&"ChainedInvokeFailed"), "{types:?}");
+    })
+    .await;
+}

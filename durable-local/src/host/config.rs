@@ -34,6 +34,8 @@ struct FunctionTable {
     env: BTreeMap<String, String>,
     #[serde(default)]
     durable: DurableTable,
+    /// `false`: a plain Lambda function (see [`FunctionSpec::durable`]).
+    durable_execution: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +55,7 @@ struct DurableTable {
 /// args = []
 /// timeout = 60                                 # seconds, 1 to 900 (Lambda's limits); default 900
 /// max_processes = 4                            # default 4
+/// durable_execution = true                     # false: a plain Lambda function, invoked with its input
 /// [function.env]
 /// RUST_LOG = "info"
 /// [function.durable]
@@ -101,6 +104,7 @@ pub(crate) fn parse_config(text: &str, base: &Path) -> Result<Vec<FunctionSpec>,
             }
             spec.execution_timeout = Duration::from_secs(timeout);
         }
+        spec.durable = table.durable_execution.unwrap_or(true);
         specs.push(spec);
     }
     Ok(specs)
@@ -169,6 +173,7 @@ mod tests {
             [[function]]
             name = "payments"
             command = "/abs/bootstrap"
+            durable_execution = false
         "#;
         let specs = parse_config(text, Path::new("/project")).unwrap();
         assert_eq!(specs.len(), 2);
@@ -185,6 +190,7 @@ mod tests {
         assert_eq!(payments.timeout, FunctionSpec::DEFAULT_TIMEOUT);
         assert_eq!(payments.max_processes, FunctionSpec::DEFAULT_MAX_PROCESSES);
         assert_eq!(payments.execution_timeout, FunctionSpec::DEFAULT_EXECUTION_TIMEOUT);
+        assert!(orders.durable && !payments.durable);
     }
 
     #[test]
