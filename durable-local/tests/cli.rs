@@ -131,6 +131,10 @@ async fn callback_succeed_answers_a_waiting_execution() {
 
     let heartbeat = durable(&dir, &endpoint, &["callback", "heartbeat", &id]).await;
     assert!(heartbeat.status.success(), "{}", stderr(&heartbeat));
+    // Text that is not JSON is refused before it is sent: the workflow could not read it.
+    let unquoted = durable(&dir, &endpoint, &["callback", "succeed", &id, "yes"]).await;
+    assert_eq!(unquoted.status.code(), Some(1));
+    assert!(stderr(&unquoted).contains("not JSON") && stderr(&unquoted).contains("--raw"), "{}", stderr(&unquoted));
     let answer = durable(&dir, &endpoint, &["callback", "succeed", &id, "\"yes\""]).await;
     assert!(answer.status.success(), "{}", stderr(&answer));
 

@@ -170,8 +170,12 @@ pub(crate) enum Callback {
     Succeed {
         /// The callback id.
         id: String,
-        /// The result, sent as is: text, `@file`, or `-` for standard input (default: empty).
+        /// The result: JSON text, `@file`, or `-` for standard input (default: empty, read as `null`).
         payload: Option<String>,
+        /// Send the payload's bytes as they are, JSON or not (for a callback read with a custom
+        /// serdes).
+        #[arg(long)]
+        raw: bool,
     },
     /// Fail the callback.
     Fail {

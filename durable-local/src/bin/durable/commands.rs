@@ -340,8 +340,17 @@ fn error_object(error_type: Option<&str>, message: Option<&str>, data: Option<St
 pub(crate) async fn callback(ctx: &Context, args: &Callback) -> Result<(), CliError> {
     let mut stdin = std::io::stdin();
     match args {
-        Callback::Succeed { id, payload } => {
+        Callback::Succeed { id, payload, raw } => {
             let result = input::raw_payload(payload.as_deref(), &mut stdin)?;
+            // The workflow reads the result as JSON unless it uses a serdes of its own: refuse here
+            // what it could not read, rather than fail the execution later.
+            if !raw && !result.iter().all(u8::is_ascii_whitespace) {
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&result) {
+                    return Err(CliError::Input(format!(
+                        "the callback result is not JSON ({e}); quote text as \"...\", or pass --raw to send the bytes as they are"
+                    )));
+                }
+            }
             ctx.client
                 .send_durable_execution_callback_success()
                 .callback_id(id)
