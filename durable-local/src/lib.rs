@@ -1,6 +1,8 @@
-//! The embedded local durable service: the durable-execution control plane over real HTTP on
-//! `127.0.0.1`, backed by the in-memory service and a SQLite store, and a runner that invokes a
-//! handler exactly as Lambda does.
+//! The local durable service, as a library and as the `durable` command (`durable serve`): the
+//! Lambda API of durable functions over real HTTP on `127.0.0.1`, backed by the in-memory service
+//! and a SQLite store, hosting functions (Lambda bootstraps run through the Runtime API by a
+//! [`FunctionHost`], or handlers of this process) and driving their executions with a scheduler,
+//! and a runner that invokes one handler exactly as Lambda does.
 //!
 //! - [`LocalService`] serves the control-plane routes of the protocol (§2.1) on an ephemeral port:
 //!   `POST …/durable-executions/{arn}/checkpoint`, `GET …/state`, `GET …/durable-executions/{arn}`
