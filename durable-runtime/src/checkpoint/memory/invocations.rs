@@ -93,7 +93,7 @@ impl MemoryService {
     /// Records that the invocation in flight was cut off by the service itself (it stopped while
     /// the function ran): `InvocationCompleted` with `error`, and the execution is invoked again.
     /// Unlike a failure of the function, it does not count toward
-    /// [`MAX_CONSECUTIVE_FAILED_INVOCATIONS`].
+    /// [`MAX_CONSECUTIVE_FAILED_INVOCATIONS`]; the invocation's checkpoint token stops working.
     pub fn interrupt_invocation(&self, arn: &str, error: ErrorObject) -> Result<CompletedInvocation, MemoryError> {
         self.end_invocation(arn, Err(error), false)
     }
@@ -158,6 +158,10 @@ impl MemoryService {
                 }
                 (None, None) => {}
             }
+        }
+        if !counts && !exec.status.is_terminal() {
+            // The cut-off invocation's process may still be alive: its token must stop working.
+            exec.rotate_token();
         }
         let status = exec.status;
         if status.is_terminal() {

@@ -75,8 +75,11 @@ fn interrupted_invocations_do_not_use_up_the_retries() {
     let arn = service.start_execution("orders", None);
     let stopped = ErrorObject { error_type: Some("Local.ServiceStopped".into()), ..Default::default() };
     for _ in 0..10 {
-        service.invocation_input(&arn).unwrap();
+        let token = service.invocation_input(&arn).unwrap().checkpoint_token;
         let completed = service.interrupt_invocation(&arn, stopped.clone()).unwrap();
+        // A process of the cut-off invocation that is still alive can no longer checkpoint.
+        let late = crate::protocol::CheckpointRequest { checkpoint_token: token, client_token: None, updates: vec![] };
+        assert!(service.checkpoint_now(&arn, late).is_err());
         assert_eq!(completed.status, ExecutionStatus::Running);
         assert!(service.needs_invocation(&arn), "an interrupted invocation is retried");
     }
