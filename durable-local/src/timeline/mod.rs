@@ -235,6 +235,7 @@ pub fn fold(events: &[Value]) -> Timeline {
         }
     }
     let parents: HashMap<String, Option<String>> = rows.iter().map(|r| (r.id.clone(), r.parent.clone())).collect();
+    let kinds: HashMap<String, String> = rows.iter().map(|r| (r.id.clone(), r.kind.clone())).collect();
     for row in &mut rows {
         let mut depth = 0;
         let mut parent = row.parent.as_ref();
@@ -247,7 +248,14 @@ pub fn fold(events: &[Value]) -> Timeline {
         }
         row.depth = depth;
         if row.name.is_empty() {
-            row.name = short_id(&row.id);
+            // The two halves of a wait-for-callback have no names of their own: say which is which.
+            let in_wait_for_callback =
+                row.parent.as_ref().and_then(|p| kinds.get(p)).is_some_and(|k| k == "WaitForCallback");
+            row.name = match (in_wait_for_callback, row.kind.as_str()) {
+                (true, "Callback") => "(callback)".to_owned(),
+                (true, "Step") => "(submitter)".to_owned(),
+                _ => short_id(&row.id),
+            };
         }
     }
     Timeline { rows, origin: origin.or(first_seen), end, outcome, invocations }
@@ -381,6 +389,18 @@ fn push_line(out: &mut String, cells: &[String; 6], widths: &[usize; 6]) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_halves_of_a_wait_for_callback_are_named_by_role() {
+        let events = vec![
+            json!({"EventType": "ContextStarted", "SubType": "WaitForCallback", "EventId": 2, "Id": "a", "Name": "approval"}),
+            json!({"EventType": "CallbackStarted", "SubType": "Callback", "EventId": 3, "Id": "b", "ParentId": "a"}),
+            json!({"EventType": "StepStarted", "SubType": "Step", "EventId": 4, "Id": "c", "ParentId": "a"}),
+            json!({"EventType": "StepStarted", "SubType": "Step", "EventId": 5, "Id": "d1234567890"}),
+        ];
+        let names: Vec<String> = fold(&events).rows.into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["approval", "(callback)", "(submitter)", "(d1234567…)"]);
+    }
 
     /// A history in the shape of protocol §7.4 and the conformance requirements: a step that
     /// retried once, a wait, a child context with a nested step, and a callback still pending.
