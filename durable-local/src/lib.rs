@@ -487,6 +487,22 @@ impl LocalService {
         Ok(Self { shared, addr, endpoint, accept, scheduler })
     }
 
+    /// A service over the executions of the database at `path`, for reading them while no service
+    /// runs on it: loaded once, nothing written back (an invocation that was in flight stays so),
+    /// nothing scheduled, on an ephemeral port with fresh credentials.
+    pub async fn open_read_only(path: impl Into<PathBuf>) -> Result<Self, LocalError> {
+        let path = path.into();
+        let stored = tokio::task::spawn_blocking(move || Store::open(path).and_then(|store| store.load_all()))
+            .await
+            .map_err(|e| LocalError::io("loading the store", std::io::Error::other(e)))??;
+        let service = MemoryService::new();
+        for rows in stored {
+            service.restore(rows)?;
+        }
+        let _ = service.take_changes();
+        Self::start_on(service, None).await
+    }
+
     /// The socket address the service listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use durable_local::LocalRunner;
+use durable_runtime::checkpoint::aws::aws_sdk_lambda::primitives::Blob;
 use durable_runtime::protocol::ids::uuid_v4;
 use durable_runtime::testing::ExecutionStatus;
 use durable_runtime::{DurableContext, Error};
@@ -271,5 +272,35 @@ async fn invoke_list_and_stop_hosted_functions() {
     let failed = durable(&dir, &endpoint, &["invoke", "nope"]).await;
     assert_eq!(failed.status.code(), Some(1));
     assert!(stderr(&failed).contains("nope"), "{}", stderr(&failed));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_service_running_list_get_and_history_read_the_store() {
+    let dir = scratch("offline");
+    let db = dir.join("durable.db");
+    let arn = {
+        let server = durable_local::LocalService::start_with_store(&db).await.unwrap();
+        server.host_handler("greeter", greeter);
+        server.skip_time(true);
+        let client = server.lambda_client();
+        let out = client.invoke().function_name("greeter").payload(Blob::new("\"Bo\"")).send().await.unwrap();
+        out.durable_execution_arn().unwrap().to_owned()
+    };
+    // A port nothing listens on: the service is gone, the store stays.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let list = durable(&dir, &endpoint, &["list", "--function", "greeter"]).await;
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(stderr(&list).contains("reading"), "{}", stderr(&list));
+    assert!(stdout(&list).contains(&arn) && stdout(&list).contains("SUCCEEDED"), "{}", stdout(&list));
+    let history = durable(&dir, &endpoint, &["history", &arn]).await;
+    assert!(history.status.success(), "{}", stderr(&history));
+    assert!(stdout(&history).contains("greet") && stdout(&history).contains("pause"), "{}", stdout(&history));
+    let get = durable(&dir, &endpoint, &["get", &arn]).await;
+    assert!(get.status.success() && stdout(&get).contains("Hello, Bo!"), "{}", stdout(&get));
+    // Commands that change executions still need the service.
+    let stop = durable(&dir, &endpoint, &["stop", &arn]).await;
+    assert!(stderr(&stop).contains("start one with `durable serve`"), "{}", stderr(&stop));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -32,6 +32,11 @@ impl Context {
         Self { endpoint, client }
     }
 
+    /// A context for `endpoint` with `client`.
+    pub(crate) fn with_client(endpoint: &str, client: aws_sdk_lambda::Client) -> Self {
+        Self { endpoint: endpoint.to_owned(), client }
+    }
+
     fn call<'a>(&'a self, operation: &'static str, subject: &'a str) -> Call<'a> {
         Call { endpoint: &self.endpoint, operation, subject }
     }
