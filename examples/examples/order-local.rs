@@ -10,8 +10,8 @@
 //! operation as it happens, answers the manager's approval callback through
 //! SendDurableExecutionCallbackSuccess (as the approver's system would), and ends with the
 //! timeline and the result. Time is skipped (the 60 s cooling-off wait ends at once) unless
-//! `--real-time` is given. The execution stays in the store: `durable serve` then
-//! `durable list --function order-workflow` and `durable history ARN` show it afterwards.
+//! `--real-time` is given. The execution stays in the store: `durable list --function
+//! order-workflow` and `durable history ARN` show it afterwards.
 //!
 //! This is an example target, not a binary of the package, so `durable-local` stays a
 //! dev-dependency: the `order-workflow` bootstrap compiles nothing of the local service.
@@ -108,7 +108,6 @@ async fn main() -> Result<(), durable_runtime::Error> {
     }
     println!();
     println!("The execution stays in {}. To see it again:", db.display());
-    println!("  cargo run -p durable-local --bin durable -- serve &");
     println!("  cargo run -p durable-local --bin durable -- list --function {FUNCTION}");
     println!("  cargo run -p durable-local --bin durable -- history '{arn}'");
     Ok(())
