@@ -77,6 +77,12 @@ fn workflow(
     }
 }
 
+/// Answers the callback `id` with `"yes"` over HTTP, as an approver's system would.
+async fn approve(client: &aws_sdk_lambda::Client, id: &str) {
+    let yes = aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec());
+    client.send_durable_execution_callback_success().callback_id(id).result(yes).send().await.unwrap();
+}
+
 /// The service-assigned shape of each event: type, id, operation id, name, parent, subtype.
 fn shape(history: &[impl serde::Serialize]) -> Vec<[Value; 6]> {
     history
@@ -246,13 +252,7 @@ async fn callbacks_are_answered_through_the_http_routes() {
 
         let client = runner.server().await.unwrap().lambda_client();
         client.send_durable_execution_callback_heartbeat().callback_id(&id).send().await.unwrap();
-        client
-            .send_durable_execution_callback_success()
-            .callback_id(&id)
-            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
-            .send()
-            .await
-            .unwrap();
+        approve(&client, &id).await;
         let again = client
             .send_durable_execution_callback_success()
             .callback_id(&id)
@@ -296,13 +296,7 @@ async fn with_skipped_time_a_callback_is_answered_before_its_timeout() {
         assert_eq!(waiting.status(), ExecutionStatus::Running, "the hour has not been skipped");
         let id = waiting.callback_id("approval").unwrap().to_owned();
         let client = runner.server().await.unwrap().lambda_client();
-        client
-            .send_durable_execution_callback_success()
-            .callback_id(&id)
-            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
-            .send()
-            .await
-            .unwrap();
+        approve(&client, &id).await;
         let result = runner.resume(&arn).await.unwrap();
         assert_eq!(result.output::<String>().unwrap(), "approved: yes");
 
@@ -619,14 +613,7 @@ async fn a_restart_keeps_a_pending_callback_that_is_then_answered_over_http() {
         let server = second.server().await.unwrap();
         assert_eq!(server.service().history(&arn), history);
         assert_eq!(server.service().pending_callback(&arn, "approval").as_deref(), Some(id.as_str()));
-        server
-            .lambda_client()
-            .send_durable_execution_callback_success()
-            .callback_id(&id)
-            .result(aws_sdk_lambda::primitives::Blob::new(b"\"yes\"".to_vec()))
-            .send()
-            .await
-            .unwrap();
+        approve(&server.lambda_client(), &id).await;
         let result = second.resume(&arn).await.unwrap();
         assert_eq!(result.output::<String>().unwrap(), "approved: yes");
         let _ = std::fs::remove_dir_all(&dir);
