@@ -9,10 +9,13 @@
 //! - At most [`Limits::max_connections`] connections are served at once; further clients wait in
 //!   the listen backlog.
 
+use crate::Shared;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
 
 /// Largest request head (request line and headers) accepted.
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -214,6 +217,46 @@ pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> 
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Serves connections from `listener` until the task is aborted: at most `max_connections` at
+/// once, each request read within `limits`, authorized, then routed.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        // At most `max_connections` at once: the next client waits in the listen backlog.
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { return };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors or similar: back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move {
+                    let response = match read(request, &limits).await {
+                        Ok(request) => match crate::sigv4::authorize(shared.auth.as_ref(), &request) {
+                            Ok(()) => crate::routes::handle(&shared, request).await,
+                            Err(refused) => refused,
+                        },
+                        Err(response) => response,
+                    };
+                    Ok::<_, std::convert::Infallible>(response.into_hyper())
+                }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.head_timeout)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .serve_connection(TokioIo::new(stream), service);
+            // A client that goes away or breaks the protocol only ends its own connection.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@
 
 pub mod auth;
 mod driver;
+mod error;
 mod function;
 mod host;
 mod http;
@@ -76,16 +77,19 @@ mod lambda_api;
 mod routes;
 mod runner;
 pub mod server;
+mod shared;
 mod sigv4;
 mod store;
 pub mod timeline;
 
 pub use auth::{env_exports, Credentials, CredentialsError};
 
+pub use error::LocalError;
 pub use function::{Function, FunctionSpec, InvokeFuture, RUNTIME_EXIT_ERROR_TYPE, TIMEOUT_ERROR_TYPE};
 pub use host::{load_config, FunctionHost, FunctionLogs, HostError, HostOptions, LogLine, LogStream};
 pub use http::Limits;
 pub use runner::LocalRunner;
+pub(crate) use shared::Shared;
 pub use sigv4::MAX_SKEW;
 pub use store::{Store, StoreError, SCHEMA_VERSION};
 
@@ -97,10 +101,8 @@ use durable_runtime::Handler;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -130,232 +132,6 @@ pub enum Auth {
     With(Credentials),
     /// No check: any process on this machine can drive executions. Logged as a warning.
     Off,
-}
-
-/// An error of the local service or runner.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LocalError {
-    /// A file-system or socket operation failed.
-    Io {
-        /// What was being done.
-        context: String,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// The service's credentials could not be created or read.
-    Credentials(CredentialsError),
-    /// The store could not be opened, written or read back.
-    Store(StoreError),
-    /// The service refused a call (unknown or finished execution).
-    Service(MemoryError),
-    /// The run ended without the callback it was to stop at ever waiting for an answer.
-    CallbackNotPending {
-        /// The callback's name.
-        name: String,
-        /// The execution.
-        arn: String,
-    },
-    /// The input could not be serialized.
-    Input(String),
-    /// The execution was still running after the invocation limit.
-    MaxInvocations {
-        /// The limit.
-        limit: usize,
-        /// The execution.
-        arn: String,
-    },
-    /// A hosted function cannot be described or started.
-    Host(HostError),
-}
-
-impl LocalError {
-    fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io { context: context.into(), source }
-    }
-}
-
-impl fmt::Display for LocalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { context, source } => write!(f, "local durable service: {context}: {source}"),
-            Self::Credentials(e) => write!(f, "local durable service: {e}"),
-            Self::Store(e) => write!(f, "local durable store: {e}"),
-            Self::Service(e) => write!(f, "local durable service: {e}"),
-            Self::CallbackNotPending { name, arn } => {
-                write!(f, "execution `{arn}` stopped without a callback named `{name}` waiting for an answer")
-            }
-            Self::Input(e) => write!(f, "the input does not serialize: {e}"),
-            Self::MaxInvocations { limit, arn } => {
-                write!(f, "execution `{arn}` still running after {limit} invocations")
-            }
-            Self::Host(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for LocalError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            Self::Service(e) => Some(e),
-            Self::Credentials(e) => Some(e),
-            Self::Host(e) => Some(e),
-            Self::Store(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<CredentialsError> for LocalError {
-    fn from(e: CredentialsError) -> Self {
-        Self::Credentials(e)
-    }
-}
-
-impl From<StoreError> for LocalError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<MemoryError> for LocalError {
-    fn from(e: MemoryError) -> Self {
-        Self::Service(e)
-    }
-}
-
-/// What the connection tasks share.
-pub(crate) struct Shared {
-    pub(crate) service: MemoryService,
-    store: Option<Arc<Store>>,
-    /// The credentials requests must be signed with; `None`: no check.
-    auth: Option<Credentials>,
-    /// Held while a change is made (and while a failed commit is undone), so changes apply one at
-    /// a time and each gets a generation number.
-    writing: tokio::sync::Mutex<()>,
-    /// The generation of the last change made.
-    generation: std::sync::atomic::AtomicU64,
-    /// Group commit: held by the one request that commits, for everything changed so far.
-    commits: tokio::sync::Mutex<Commits>,
-    /// Wakes a [`LocalRunner`] waiting for a change.
-    changes: Notify,
-    /// Counts changes, for every request waiting for one (a synchronous Invoke).
-    pub(crate) revision: tokio::sync::watch::Sender<u64>,
-    /// The hosted functions and their scheduler.
-    pub(crate) driver: driver::Driver,
-}
-
-impl Shared {
-    /// Runs `change` on the service, alone, then commits what it changed in one transaction before
-    /// returning its output, and wakes whoever waits for changes. `Err` when the store could not
-    /// write it: the service is back to what the store holds, and the change must not be
-    /// acknowledged.
-    pub(crate) async fn change<T, F: Future<Output = T>>(&self, change: impl FnOnce() -> F) -> Result<T, StoreError> {
-        let out = match &self.store {
-            None => change().await,
-            Some(store) => {
-                let (out, generation) = {
-                    let _writing = self.writing.lock().await;
-                    let out = change().await;
-                    (out, self.generation.fetch_add(1, AtomicOrdering::SeqCst) + 1)
-                };
-                let committed = self.commit_through(store, generation).await;
-                if committed.is_err() {
-                    self.notify();
-                }
-                committed?;
-                out
-            }
-        };
-        self.notify();
-        Ok(out)
-    }
-
-    /// Returns once every change up to `generation` is committed (`Err` if the transaction that
-    /// held it failed). Group commit: the first request to get here commits, in one transaction,
-    /// everything changed so far, while later changes queue behind it for the next one, so
-    /// concurrent requests share the cost of a durable write.
-    async fn commit_through(&self, store: &Arc<Store>, generation: u64) -> Result<(), StoreError> {
-        let mut commits = self.commits.lock().await;
-        if generation <= commits.committed {
-            return commits.outcome(generation);
-        }
-        let (upto, changes) = {
-            let _writing = self.writing.lock().await;
-            (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
-        };
-        let writer = Arc::clone(store);
-        let written = tokio::task::spawn_blocking(move || writer.write(&changes).map_err(|e| (e, changes)))
-            .await
-            .unwrap_or_else(|e| {
-                let error =
-                    StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
-                Err((error, Vec::new()))
-            });
-        let Err((error, batch)) = written else {
-            commits.committed = upto;
-            return Ok(());
-        };
-        tracing::error!(%error, "local durable service: store write failed; the changes are not acknowledged");
-        // Undo every change the store does not have: those of the failed transaction and those
-        // made since, which were applied over them. All of them fail.
-        let _writing = self.writing.lock().await;
-        let upto = self.generation.load(AtomicOrdering::SeqCst);
-        let (reloading, service) = (Arc::clone(store), self.service.clone());
-        let undone = tokio::task::spawn_blocking(move || {
-            let mut arns: Vec<String> = batch.into_iter().map(|c| c.arn).collect();
-            arns.extend(service.take_changes().into_iter().map(|c| c.arn));
-            arns.sort();
-            arns.dedup();
-            reloading.reload(&service, arns.iter().map(String::as_str));
-        })
-        .await;
-        if let Err(e) = undone {
-            tracing::error!(error = %e, "local durable service: undoing a failed write did not finish");
-        }
-        let after = commits.committed;
-        if commits.failed.len() >= MAX_FAILED_RANGES {
-            // Whoever waited on the oldest failures has long been answered.
-            commits.failed.remove(0);
-        }
-        commits.failed.push((after, upto));
-        commits.committed = upto;
-        Err(error)
-    }
-
-    /// Wakes whoever waits for a change: a [`LocalRunner`] ([`LocalService::changed`]), a synchronous
-    /// Invoke, the scheduler.
-    pub(crate) fn notify(&self) {
-        self.changes.notify_one();
-        self.revision.send_modify(|n| *n = n.wrapping_add(1));
-        self.driver.wake();
-    }
-}
-
-/// Failed transactions the group commit remembers.
-const MAX_FAILED_RANGES: usize = 1024;
-
-/// The group commit's record: the last generation written (or given up), and the ranges of
-/// generations whose transaction failed.
-#[derive(Default)]
-struct Commits {
-    committed: u64,
-    /// `(after, through)`: the changes of generations `after + 1 ..= through` were not stored.
-    failed: Vec<(u64, u64)>,
-}
-
-impl Commits {
-    fn outcome(&self, generation: u64) -> Result<(), StoreError> {
-        if self.failed.iter().any(|&(after, through)| generation > after && generation <= through) {
-            return Err(StoreError::Io {
-                path: PathBuf::new(),
-                context: "committing",
-                source: std::io::Error::other("the transaction that held this change failed"),
-            });
-        }
-        Ok(())
-    }
 }
 
 /// The local durable service: the control-plane API on `127.0.0.1` (see the [module docs](self)).
@@ -442,7 +218,7 @@ impl LocalService {
             auth,
             writing: tokio::sync::Mutex::new(()),
             generation: std::sync::atomic::AtomicU64::new(0),
-            commits: tokio::sync::Mutex::new(Commits::default()),
+            commits: tokio::sync::Mutex::new(shared::Commits::default()),
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),
@@ -482,7 +258,7 @@ impl LocalService {
                  answer and read durable executions through this endpoint"
             );
         }
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits));
+        let accept = tokio::spawn(http::accept_loop(listener, Arc::clone(&shared), limits));
         let scheduler = tokio::spawn(driver::run(Arc::clone(&shared)));
         Ok(Self { shared, addr, endpoint, accept, scheduler })
     }
@@ -694,42 +470,4 @@ pub fn lambda_client(endpoint: &str, credentials: &Credentials) -> aws_sdk_lambd
         .endpoint_url(endpoint)
         .build();
     aws_sdk_lambda::Client::from_conf(config)
-}
-
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    loop {
-        // At most `max_connections` at once: the next client waits in the listen backlog.
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { return };
-        let Ok((stream, _)) = listener.accept().await else {
-            // Out of file descriptors or similar: back off instead of spinning.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            continue;
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move {
-                    let response = match http::read(request, &limits).await {
-                        Ok(request) => match sigv4::authorize(shared.auth.as_ref(), &request) {
-                            Ok(()) => routes::handle(&shared, request).await,
-                            Err(refused) => refused,
-                        },
-                        Err(response) => response,
-                    };
-                    Ok::<_, std::convert::Infallible>(response.into_hyper())
-                }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.head_timeout)
-                .max_buf_size(http::MAX_HEAD_BYTES)
-                .serve_connection(TokioIo::new(stream), service);
-            // A client that goes away or breaks the protocol only ends its own connection.
-            let _ = connection.await;
-            drop(permit);
-        });
-    }
 }

@@ -1,0 +1,143 @@
+//! What the connection tasks, the scheduler and the service share: the in-memory service, the
+//! store with its group commit, the credentials, and the signals of change.
+
+use super::{driver, Credentials, Store, StoreError};
+use durable_runtime::checkpoint::memory::MemoryService;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What the connection tasks share.
+pub(crate) struct Shared {
+    pub(crate) service: MemoryService,
+    pub(crate) store: Option<Arc<Store>>,
+    /// The credentials requests must be signed with; `None`: no check.
+    pub(crate) auth: Option<Credentials>,
+    /// Held while a change is made (and while a failed commit is undone), so changes apply one at
+    /// a time and each gets a generation number.
+    pub(crate) writing: tokio::sync::Mutex<()>,
+    /// The generation of the last change made.
+    pub(crate) generation: std::sync::atomic::AtomicU64,
+    /// Group commit: held by the one request that commits, for everything changed so far.
+    pub(crate) commits: tokio::sync::Mutex<Commits>,
+    /// Wakes a [`LocalRunner`](crate::LocalRunner) waiting for a change.
+    pub(crate) changes: Notify,
+    /// Counts changes, for every request waiting for one (a synchronous Invoke).
+    pub(crate) revision: tokio::sync::watch::Sender<u64>,
+    /// The hosted functions and their scheduler.
+    pub(crate) driver: driver::Driver,
+}
+
+impl Shared {
+    /// Runs `change` on the service, alone, then commits what it changed in one transaction before
+    /// returning its output, and wakes whoever waits for changes. `Err` when the store could not
+    /// write it: the service is back to what the store holds, and the change must not be
+    /// acknowledged.
+    pub(crate) async fn change<T, F: Future<Output = T>>(&self, change: impl FnOnce() -> F) -> Result<T, StoreError> {
+        let out = match &self.store {
+            None => change().await,
+            Some(store) => {
+                let (out, generation) = {
+                    let _writing = self.writing.lock().await;
+                    let out = change().await;
+                    (out, self.generation.fetch_add(1, AtomicOrdering::SeqCst) + 1)
+                };
+                let committed = self.commit_through(store, generation).await;
+                if committed.is_err() {
+                    self.notify();
+                }
+                committed?;
+                out
+            }
+        };
+        self.notify();
+        Ok(out)
+    }
+
+    /// Returns once every change up to `generation` is committed (`Err` if the transaction that
+    /// held it failed). Group commit: the first request to get here commits, in one transaction,
+    /// everything changed so far, while later changes queue behind it for the next one, so
+    /// concurrent requests share the cost of a durable write.
+    async fn commit_through(&self, store: &Arc<Store>, generation: u64) -> Result<(), StoreError> {
+        let mut commits = self.commits.lock().await;
+        if generation <= commits.committed {
+            return commits.outcome(generation);
+        }
+        let (upto, changes) = {
+            let _writing = self.writing.lock().await;
+            (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
+        };
+        let writer = Arc::clone(store);
+        let written = tokio::task::spawn_blocking(move || writer.write(&changes).map_err(|e| (e, changes)))
+            .await
+            .unwrap_or_else(|e| {
+                let error =
+                    StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
+                Err((error, Vec::new()))
+            });
+        let Err((error, batch)) = written else {
+            commits.committed = upto;
+            return Ok(());
+        };
+        tracing::error!(%error, "local durable service: store write failed; the changes are not acknowledged");
+        // Undo every change the store does not have: those of the failed transaction and those
+        // made since, which were applied over them. All of them fail.
+        let _writing = self.writing.lock().await;
+        let upto = self.generation.load(AtomicOrdering::SeqCst);
+        let (reloading, service) = (Arc::clone(store), self.service.clone());
+        let undone = tokio::task::spawn_blocking(move || {
+            let mut arns: Vec<String> = batch.into_iter().map(|c| c.arn).collect();
+            arns.extend(service.take_changes().into_iter().map(|c| c.arn));
+            arns.sort();
+            arns.dedup();
+            reloading.reload(&service, arns.iter().map(String::as_str));
+        })
+        .await;
+        if let Err(e) = undone {
+            tracing::error!(error = %e, "local durable service: undoing a failed write did not finish");
+        }
+        let after = commits.committed;
+        if commits.failed.len() >= MAX_FAILED_RANGES {
+            // Whoever waited on the oldest failures has long been answered.
+            commits.failed.remove(0);
+        }
+        commits.failed.push((after, upto));
+        commits.committed = upto;
+        Err(error)
+    }
+
+    /// Wakes whoever waits for a change: a [`LocalRunner`](crate::LocalRunner) ([`LocalService::changed`](crate::LocalService::changed)), a synchronous
+    /// Invoke, the scheduler.
+    pub(crate) fn notify(&self) {
+        self.changes.notify_one();
+        self.revision.send_modify(|n| *n = n.wrapping_add(1));
+        self.driver.wake();
+    }
+}
+
+/// Failed transactions the group commit remembers.
+const MAX_FAILED_RANGES: usize = 1024;
+
+/// The group commit's record: the last generation written (or given up), and the ranges of
+/// generations whose transaction failed.
+#[derive(Default)]
+pub(crate) struct Commits {
+    committed: u64,
+    /// `(after, through)`: the changes of generations `after + 1 ..= through` were not stored.
+    failed: Vec<(u64, u64)>,
+}
+
+impl Commits {
+    fn outcome(&self, generation: u64) -> Result<(), StoreError> {
+        if self.failed.iter().any(|&(after, through)| generation > after && generation <= through) {
+            return Err(StoreError::Io {
+                path: PathBuf::new(),
+                context: "committing",
+                source: std::io::Error::other("the transaction that held this change failed"),
+            });
+        }
+        Ok(())
+    }
+}
