@@ -195,7 +195,11 @@ where
     }
 
     /// Like [`fault_matrix`](Self::fault_matrix) with these faults at every position.
-    pub async fn fault_matrix_with<T: Serialize>(&self, input: T, faults: Vec<Fault>) -> Result<FaultReport, TestError> {
+    pub async fn fault_matrix_with<T: Serialize>(
+        &self,
+        input: T,
+        faults: Vec<Fault>,
+    ) -> Result<FaultReport, TestError> {
         let started = Instant::now();
         let payload = serde_json::to_string(&input).map_err(|e| TestError::Input(e.to_string()))?;
         let (service, baseline) = self.matrix_run(&payload, None).await;

@@ -81,9 +81,9 @@ use world::World;
 pub use crate::checkpoint::memory::{
     ChainedInvocation, CrashPoint, ExecutionStatus, Fault, FaultHit, HitUpdate, InvocationRecord, MemoryService,
 };
-pub use faults::{FaultCell, FaultReport};
 pub use crate::protocol::history::HistoryEvent;
 pub use callbacks::CallbackAction;
+pub use faults::{FaultCell, FaultReport};
 pub(crate) use result::find_callback;
 pub use result::{TestError, TestResult};
 

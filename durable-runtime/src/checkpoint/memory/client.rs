@@ -3,8 +3,8 @@
 //! `GetDurableExecutionState` (pages), as the [`CheckpointClient`] trait and synchronously.
 
 use super::executions::register;
-use super::validate::validate;
 use super::faults::hit_updates;
+use super::validate::validate;
 use super::{CrashPoint, Fault, FaultHit, MemoryService};
 use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
 use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};

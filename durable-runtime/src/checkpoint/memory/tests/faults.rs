@@ -96,11 +96,8 @@ async fn latency_delays_only_the_call_at_its_position() {
     let started = Instant::now();
     let response = f.service.checkpoint(&f.arn, request).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(40));
-    let request = CheckpointRequest {
-        checkpoint_token: response.checkpoint_token.unwrap(),
-        client_token: None,
-        updates: vec![],
-    };
+    let request =
+        CheckpointRequest { checkpoint_token: response.checkpoint_token.unwrap(), client_token: None, updates: vec![] };
     let started = Instant::now();
     f.service.checkpoint(&f.arn, request).await.unwrap();
     assert!(started.elapsed() < Duration::from_millis(40));
