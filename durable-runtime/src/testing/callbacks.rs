@@ -130,6 +130,16 @@ impl Responders {
         self.responders.push(Responder { matcher, action, used: false });
     }
 
+    /// The same responders, none used yet, nothing seen or scheduled: for a run on a fresh service.
+    pub(super) fn fresh(&self) -> Self {
+        let responders = self
+            .responders
+            .iter()
+            .map(|r| Responder { matcher: r.matcher.clone(), action: r.action.clone(), used: false })
+            .collect();
+        Self { responders, seen: HashSet::new(), scheduled: Vec::new() }
+    }
+
     /// A matcher for `name`: `*` matches every callback, anything else the exact name.
     pub(super) fn name_matcher(name: String) -> Matcher {
         if name == "*" {

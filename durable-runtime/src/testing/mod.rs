@@ -72,14 +72,18 @@
 
 mod audit;
 mod callbacks;
+mod faults;
 mod result;
 mod world;
 
 use world::World;
 
-pub use crate::checkpoint::memory::{ChainedInvocation, CrashPoint, ExecutionStatus, InvocationRecord, MemoryService};
+pub use crate::checkpoint::memory::{
+    ChainedInvocation, CrashPoint, ExecutionStatus, Fault, FaultHit, HitUpdate, InvocationRecord, MemoryService,
+};
 pub use crate::protocol::history::HistoryEvent;
 pub use callbacks::CallbackAction;
+pub use faults::{FaultCell, FaultReport};
 pub(crate) use result::find_callback;
 pub use result::{TestError, TestResult};
 
@@ -145,6 +149,7 @@ pub struct TestRunner<H, I, O> {
     capture_logs: bool,
     targets: HashMap<String, Target>,
     responders: Mutex<Responders>,
+    before_run: Option<Arc<dyn Fn() + Send + Sync>>,
     types: PhantomData<fn(I) -> O>,
 }
 
@@ -179,6 +184,7 @@ where
             capture_logs: false,
             targets: HashMap::new(),
             responders: Mutex::default(),
+            before_run: None,
             types: PhantomData,
         }
     }
@@ -213,6 +219,15 @@ where
     #[must_use]
     pub fn replay_audit(mut self, on: bool) -> Self {
         self.replay_audit = on;
+        self
+    }
+
+    /// Called before each run of a [fault matrix](Self::fault_matrix), the fault-free one included:
+    /// resets what the workflow shares across executions (counters, fakes of external systems), so
+    /// each run starts from the same world.
+    #[must_use]
+    pub fn before_each_run(mut self, reset: impl Fn() + Send + Sync + 'static) -> Self {
+        self.before_run = Some(Arc::new(reset));
         self
     }
 

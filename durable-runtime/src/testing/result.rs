@@ -181,6 +181,9 @@ pub enum TestError {
     },
     /// The result string does not deserialize into the requested type.
     Output(String),
+    /// A fault matrix found cells that did not behave like the fault-free run
+    /// ([`FaultReport::assert_ok`](super::FaultReport::assert_ok)); the message is its table.
+    FaultMatrix(Box<super::FaultReport>),
 }
 
 impl fmt::Display for TestError {
@@ -205,6 +208,7 @@ impl fmt::Display for TestError {
             ),
             Self::NotSucceeded { status, error: None } => write!(f, "the execution is {status}, not SUCCEEDED"),
             Self::Output(e) => write!(f, "cannot deserialize the execution result: {e}"),
+            Self::FaultMatrix(report) => write!(f, "the workflow does not survive every fault:\n{report}"),
         }
     }
 }

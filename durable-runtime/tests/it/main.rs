@@ -8,6 +8,7 @@ mod callback_tests;
 mod combinators;
 mod crash;
 mod engine;
+mod faults;
 mod layers;
 mod logging;
 mod nesting;

@@ -3,8 +3,9 @@
 //! `GetDurableExecutionState` (pages), as the [`CheckpointClient`] trait and synchronously.
 
 use super::executions::register;
+use super::faults::hit_updates;
 use super::validate::validate;
-use super::{CrashPoint, MemoryService};
+use super::{CrashPoint, Fault, FaultHit, MemoryService};
 use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
 use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};
 use std::sync::Arc;
@@ -36,16 +37,57 @@ fn crash_error() -> CheckpointError {
     )
 }
 
+fn lost_response_error() -> CheckpointError {
+    CheckpointError::new(
+        ErrorClass::Retryable,
+        None,
+        None,
+        "the connection closed before the checkpoint response arrived (injected lost response)",
+    )
+}
+
+fn service_error() -> CheckpointError {
+    CheckpointError::classify(Some(500), Some("ServiceException"), "internal service error (injected)")
+}
+
 pub(super) fn page_marker(seq: u64, offset: usize) -> String {
     format!("{seq}:{offset}")
 }
 
 impl MemoryService {
+    /// Counts one checkpoint call: its position, and the positional fault set for it.
+    fn next_call(&self) -> (usize, Option<Fault>) {
+        let mut inner = self.lock();
+        let call = inner.calls;
+        inner.calls += 1;
+        (call, inner.faults.remove(&call))
+    }
+
     /// `CheckpointDurableExecution`, synchronously (the trait method adds the latency).
+    #[cfg(test)]
     pub(super) fn checkpoint_now(
         &self,
         arn: &str,
         request: CheckpointRequest,
+    ) -> Result<CheckpointResponse, CheckpointError> {
+        let (call, fault) = self.next_call();
+        self.checkpoint_call(arn, request, call, fault)
+    }
+
+    /// Records that the positional `fault` fired at `call` on `request`.
+    fn record_hit(&self, arn: &str, request: &CheckpointRequest, call: usize, fault: &Fault) {
+        let mut inner = self.lock();
+        let updates = inner.executions.get(arn).map(|e| hit_updates(e, &request.updates)).unwrap_or_default();
+        inner.fault_hits.push(FaultHit { call, fault: fault.clone(), execution_arn: arn.to_owned(), updates });
+    }
+
+    /// One checkpoint call at position `call`, with the positional `fault` set for it.
+    fn checkpoint_call(
+        &self,
+        arn: &str,
+        request: CheckpointRequest,
+        call: usize,
+        fault: Option<Fault>,
     ) -> Result<CheckpointResponse, CheckpointError> {
         let crash = {
             let mut inner = self.lock();
@@ -61,6 +103,24 @@ impl MemoryService {
             }
             inner.crash.clone()
         };
+        if let Some(fault) = &fault {
+            self.record_hit(arn, &request, call, fault);
+        }
+        // Faults that apply nothing fire before the service looks at the request.
+        match fault {
+            Some(Fault::ServiceError) => return Err(service_error()),
+            Some(Fault::StaleToken) => {
+                self.expire_token(arn);
+                return Err(stale_token());
+            }
+            Some(Fault::CrashBefore) => {
+                self.crash(arn);
+                return Err(crash_error());
+            }
+            _ => {}
+        }
+        let lose_response = fault == Some(Fault::LostResponse);
+        let positional_crash = fault == Some(Fault::CrashAfter);
         // The predicate is user code: run it without holding the lock.
         let crash_at = crash.as_ref().and_then(|(point, predicate)| {
             request.updates.iter().position(|u| predicate(u)).map(|i| (*point, i, predicate.clone()))
@@ -78,6 +138,18 @@ impl MemoryService {
         }
         validate(exec, &request.updates).map_err(invalid_parameter)?;
         let mut started = Vec::new();
+        if positional_crash {
+            let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
+            for update in &request.updates {
+                started.push((exec.apply(update, now), update.id.clone()));
+            }
+            exec.crashed = true;
+            if exec.token.is_some() {
+                exec.rotate_token();
+            }
+            register(&mut inner, arn, started, now);
+            return Err(crash_error());
+        }
         if let Some((point, _, predicate)) = crash_at {
             let armed = inner.crash.as_ref().is_some_and(|(_, p)| Arc::ptr_eq(p, &predicate));
             if armed {
@@ -109,6 +181,9 @@ impl MemoryService {
             exec.last_response = Some((ct.clone(), request.checkpoint_token.clone(), response.clone()));
         }
         register(&mut inner, arn, started, now);
+        if lose_response {
+            return Err(lost_response_error());
+        }
         Ok(response)
     }
 
@@ -170,11 +245,17 @@ impl CheckpointClient for MemoryService {
         let service = self.clone();
         let arn = execution_arn.to_owned();
         Box::pin(async move {
-            let latency = service.latency();
+            let (call, fault) = service.next_call();
+            let mut latency = service.latency();
+            if let Some(Fault::Latency(extra)) = &fault {
+                service.record_hit(&arn, &request, call, &Fault::Latency(*extra));
+                latency += *extra;
+            }
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            service.checkpoint_now(&arn, request)
+            let fault = fault.filter(|f| !matches!(f, Fault::Latency(_)));
+            service.checkpoint_call(&arn, request, call, fault)
         })
     }
 

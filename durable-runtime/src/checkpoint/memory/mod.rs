@@ -47,7 +47,7 @@ pub use executions::{
     function_arn, function_name_of, valid_execution_name, ChainedInvocation, DEFAULT_EXECUTION_TIMEOUT_SECONDS,
     EXECUTED_VERSION,
 };
-pub use faults::CrashPoint;
+pub use faults::{CrashPoint, Fault, FaultHit, HitUpdate};
 pub use invocations::{
     CompletedInvocation, InvocationRecord, EXIT_ERROR_TYPE, INVALID_OUTPUT_ERROR_TYPE,
     MAX_CONSECUTIVE_FAILED_INVOCATIONS,
@@ -124,6 +124,11 @@ struct Inner {
     latency: Duration,
     fail_next: Option<(usize, CheckpointError)>,
     crash: Option<(CrashPoint, faults::Predicate)>,
+    /// Checkpoint calls received so far.
+    calls: usize,
+    /// Positional faults not yet fired, by call.
+    faults: std::collections::BTreeMap<usize, Fault>,
+    fault_hits: Vec<FaultHit>,
 }
 
 impl Inner {
@@ -173,6 +178,9 @@ impl MemoryService {
                 latency: Duration::ZERO,
                 fail_next: None,
                 crash: None,
+                calls: 0,
+                faults: std::collections::BTreeMap::new(),
+                fault_hits: Vec::new(),
             })),
         }
     }

@@ -5,6 +5,7 @@ mod callbacks;
 mod chained;
 mod client;
 mod executions;
+mod faults;
 mod invocations;
 mod journal;
 mod lifecycle;
