@@ -37,13 +37,16 @@ pub async fn reserve(order: Order) -> Result<String, Error> {
 }
 
 /// Charges the card: at most once per attempt, three attempts, 2 s then 4 s apart (with jitter).
+/// The payment provider gets the step's operation id as its idempotency key, the same in every
+/// attempt, so an attempt cut off after the provider charged cannot charge twice, and the payment
+/// is the same whichever attempt records it.
 #[durable_step(retry = exponential(max_attempts = 3, initial = "2s", max = "1m"), semantics = at_most_once)]
 pub async fn charge(amount: u64) -> Result<String, Error> {
     if amount == 0 {
         return Err(DurableError::with_type("InvalidAmount", "nothing to charge").into());
     }
-    let attempt = StepContext::current().map_or(1, |step| step.attempt());
-    Ok(format!("payment-{amount}-attempt-{attempt}"))
+    let key = StepContext::current().map(|step| step.operation_id().chars().take(12).collect::<String>());
+    Ok(format!("payment-{amount}-{}", key.unwrap_or_default()))
 }
 
 /// Renders the confirmation e-mail.

@@ -16,7 +16,7 @@
 
 use durable_conformance::matcher::{match_history, match_result, Bindings, Pattern};
 use durable_conformance::pending::{pending, Pending};
-use durable_conformance::{callback_actions, handler, targets, Host, FUNCTION_PREFIX};
+use durable_conformance::{callback_actions, handler, targets, ConformanceHandler, Host, FUNCTION_PREFIX};
 use durable_runtime::logging::JsonLayer;
 use durable_runtime::protocol::ErrorObject;
 use durable_runtime::testing::{CallbackAction, CrashPoint, HistoryEvent, MemoryService, TestResult, TestRunner};
@@ -234,13 +234,14 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
     let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false), logs: logs.clone() });
     let options = handler.options(host.clone());
     let runner =
-        TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name).options(options);
+        TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name.clone()).options(options);
     let runner = targets::register(runner);
     let (runner, unanswered) = apply_callback_actions(runner, &actions);
     // The runtime's JSON log lines go to the same capture as the plugin output, for this run only.
     let sink = logs.clone();
     let layer = JsonLayer::with_writer(move |line| push(&sink, line)).max_level(tracing::Level::DEBUG);
     let subscriber = tracing_subscriber::registry().with(layer);
+    let matrix_input = input.clone();
     let task = tokio::spawn(async move { runner.run(input).await }.with_subscriber(subscriber));
     let result = match tokio::time::timeout(TIMEOUT, task).await {
         Err(_) => return Outcome::Fail(format!("did not finish within {TIMEOUT:?}")),
@@ -259,8 +260,41 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         Ok(observed) => observed,
         Err(e) => return Outcome::Fail(e),
     };
-    check(&spec, expected_history, &mut bindings, &observed, verbose, logs_note.as_deref())
-        .unwrap_or_else(|| Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default())))
+    if let Some(failed) = check(&spec, expected_history, &mut bindings, &observed, verbose, logs_note.as_deref()) {
+        return failed;
+    }
+    if FAULT_MATRIX.contains(&requirement.id.as_str()) {
+        if let Some(failed) = fault_matrix(&handler, &function_name, &actions, matrix_input).await {
+            return failed;
+        }
+    }
+    Outcome::Pass(format!("{description}{}", logs_note.unwrap_or_default()))
+}
+
+/// Requirements whose handlers also go through the test runner's fault matrix: a crash before and
+/// after, a service error, a stale token, a lost response and latency at every checkpoint call must
+/// end with the same result and a consistent history. One per suite that does not crash on purpose.
+const FAULT_MATRIX: &[&str] = &["1-1", "1-11", "2-1", "3-1", "4-1", "5-1", "6-1", "7-1", "8-1", "9-1"];
+
+/// Runs the requirement's handler through the fault matrix; the failure, if a cell failed.
+async fn fault_matrix(
+    handler: &ConformanceHandler,
+    function_name: &str,
+    actions: &[callback_actions::Action],
+    input: Value,
+) -> Option<Outcome> {
+    let service = MemoryService::new();
+    let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false), logs: Logs::default() });
+    let options = handler.options(host.clone());
+    let runner =
+        TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name).options(options);
+    let (runner, _) = apply_callback_actions(targets::register(runner), actions);
+    match tokio::time::timeout(TIMEOUT, runner.fault_matrix(input)).await {
+        Err(_) => Some(Outcome::Fail(format!("the fault matrix did not finish within {TIMEOUT:?}"))),
+        Ok(Err(e)) => Some(Outcome::Fail(format!("the fault matrix could not run: {e}"))),
+        Ok(Ok(report)) if report.is_ok() => None,
+        Ok(Ok(report)) => Some(Outcome::Fail(format!("fails the fault matrix:\n{report}"))),
+    }
 }
 
 /// The requirements whose handlers crash the process. They run a second time with every
