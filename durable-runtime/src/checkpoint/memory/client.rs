@@ -5,8 +5,9 @@
 use super::executions::register;
 use super::faults::hit_updates;
 use super::validate::validate;
-use super::{CrashPoint, Fault, FaultHit, MemoryService};
+use super::{CrashPoint, Fault, FaultHit, Inner, MemoryService};
 use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
+use crate::protocol::Timestamp;
 use crate::protocol::{CheckpointRequest, CheckpointResponse, ExecutionState};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,37 +138,17 @@ impl MemoryService {
             return Err(stale_token());
         }
         validate(exec, &request.updates).map_err(invalid_parameter)?;
-        let mut started = Vec::new();
         if positional_crash {
-            let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
-            for update in &request.updates {
-                started.push((exec.apply(update, now), update.id.clone()));
-            }
-            exec.crashed = true;
-            if exec.token.is_some() {
-                exec.rotate_token();
-            }
-            register(&mut inner, arn, started, now);
-            return Err(crash_error());
+            return Err(crash_mid_request(&mut inner, arn, &request, true, now));
         }
         if let Some((point, _, predicate)) = crash_at {
             let armed = inner.crash.as_ref().is_some_and(|(_, p)| Arc::ptr_eq(p, &predicate));
             if armed {
                 inner.crash = None;
-                let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
-                // A request is applied whole or not at all.
-                let applied = if point == CrashPoint::AfterApply { request.updates.len() } else { 0 };
-                for update in request.updates.iter().take(applied) {
-                    started.push((exec.apply(update, now), update.id.clone()));
-                }
-                exec.crashed = true;
-                if exec.token.is_some() {
-                    exec.rotate_token();
-                }
-                register(&mut inner, arn, started, now);
-                return Err(crash_error());
+                return Err(crash_mid_request(&mut inner, arn, &request, point == CrashPoint::AfterApply, now));
             }
         }
+        let mut started = Vec::new();
         let exec = inner.execution_mut(arn).map_err(|_| not_found(arn))?;
         for update in &request.updates {
             started.push((exec.apply(update, now), update.id.clone()));
@@ -275,4 +256,28 @@ impl CheckpointClient for MemoryService {
             service.get_state_now(&arn, &token, marker.as_deref())
         })
     }
+}
+
+/// Kills the invocation in the middle of `request`: the request is applied whole (`applied`) or not
+/// at all, the invocation's token stops working, and its caller gets the error of a process exit.
+fn crash_mid_request(
+    inner: &mut Inner,
+    arn: &str,
+    request: &CheckpointRequest,
+    applied: bool,
+    now: Timestamp,
+) -> CheckpointError {
+    let Ok(exec) = inner.execution_mut(arn) else { return not_found(arn) };
+    let mut started = Vec::new();
+    if applied {
+        for update in &request.updates {
+            started.push((exec.apply(update, now), update.id.clone()));
+        }
+    }
+    exec.crashed = true;
+    if exec.token.is_some() {
+        exec.rotate_token();
+    }
+    register(inner, arn, started, now);
+    crash_error()
 }
