@@ -213,25 +213,30 @@ async fn invoke(shared: Arc<Shared>, arn: String, hosted: Hosted) {
                 let outcome = plain_outcome(function.invoke(payload, &request_id).await);
                 return finish(&shared, &arn, Ok(outcome)).await;
             }
-            let outcome = match serde_json::to_vec(&input) {
-                Ok(payload) => function.invoke(payload, &request_id).await,
-                Err(e) => Err(ErrorObject {
-                    error_type: Some(INVALID_OUTPUT_ERROR_TYPE.to_owned()),
-                    error_message: Some(format!("the invocation envelope does not serialize: {e}")),
-                    ..Default::default()
-                }),
-            };
-            let outcome = outcome.and_then(|bytes| {
-                serde_json::from_slice::<InvocationOutput>(&bytes).map_err(|e| ErrorObject {
-                    error_type: Some(INVALID_OUTPUT_ERROR_TYPE.to_owned()),
-                    error_message: Some(format!("the function's response is not a durable-execution envelope: {e}")),
-                    ..Default::default()
-                })
-            });
+            let outcome = invoke_durable(function.as_ref(), &input, &request_id).await;
             return finish(&shared, &arn, outcome).await;
         }
     };
     settle(&shared, &arn, failed).await;
+}
+
+/// Invokes a durable function with the envelope `input`: the output envelope it answers, or the
+/// invocation's error (a function error, a dead process, or a response that is no envelope).
+pub(crate) async fn invoke_durable(
+    function: &dyn Function,
+    input: &durable_runtime::protocol::InvocationInput,
+    request_id: &str,
+) -> Result<InvocationOutput, ErrorObject> {
+    let invalid = |message: String| ErrorObject {
+        error_type: Some(INVALID_OUTPUT_ERROR_TYPE.to_owned()),
+        error_message: Some(message),
+        ..Default::default()
+    };
+    let payload =
+        serde_json::to_vec(input).map_err(|e| invalid(format!("the invocation envelope does not serialize: {e}")))?;
+    let response = function.invoke(payload, request_id).await?;
+    serde_json::from_slice::<InvocationOutput>(&response)
+        .map_err(|e| invalid(format!("the function's response is not a durable-execution envelope: {e}")))
 }
 
 /// Records the outcome of the invocation of `arn` and lets the scheduler look again.

@@ -11,8 +11,9 @@ use std::time::Duration;
 /// The future of one invocation.
 pub type InvokeFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, ErrorObject>> + Send + 'a>>;
 
-/// `ErrorType` of an invocation whose process exited before answering (as Lambda records it).
-pub const RUNTIME_EXIT_ERROR_TYPE: &str = "Runtime.ExitError";
+/// `ErrorType` of an invocation whose process exited before answering (as Lambda records it; the
+/// in-memory service's own name for it).
+pub use durable_runtime::checkpoint::memory::EXIT_ERROR_TYPE as RUNTIME_EXIT_ERROR_TYPE;
 
 /// `ErrorType` of an invocation that ran past the function's timeout (as Lambda records it).
 pub const TIMEOUT_ERROR_TYPE: &str = "Sandbox.Timedout";

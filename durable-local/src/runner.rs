@@ -2,12 +2,12 @@
 //! [`lambda::service`](durable_runtime::lambda::service) with an `aws-sdk-lambda` checkpoint client pointed at
 //! the service, and re-invoking it the way the service does.
 
-use super::{LocalError, LocalService};
+use super::inprocess::InProcess;
+use super::{driver, LocalError, LocalService};
 use durable_runtime::checkpoint::memory::{InvocationRecord, MemoryError};
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::lambda::{self, DurableService, LambdaContext, LambdaEvent};
+use durable_runtime::lambda::{self, DurableService};
 use durable_runtime::protocol::ids::uuid_v4;
-use durable_runtime::protocol::{ErrorObject, InvocationOutput};
 use durable_runtime::testing::{TestResult, DEFAULT_FUNCTION_NAME, DEFAULT_MAX_INVOCATIONS};
 use durable_runtime::{Handler, Options};
 use serde::de::DeserializeOwned;
@@ -17,7 +17,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
-use tower::Service;
 
 /// Called with each invocation's record as soon as it completes.
 type InvocationHook = Arc<dyn Fn(&InvocationRecord) + Send + Sync>;
@@ -171,7 +170,7 @@ where
         let server = self.server().await?;
         let service = server.service();
         let client: Arc<dyn CheckpointClient> = Arc::new(server.checkpoint_client());
-        let mut function = self.function.clone().client(client);
+        let function = InProcess::new(self.function.clone().client(client));
         let mut invocations = 0;
         loop {
             let status = service
@@ -185,7 +184,7 @@ where
                     return Err(LocalError::MaxInvocations { limit: self.max_invocations, arn: arn.to_owned() });
                 }
                 invocations += 1;
-                self.invoke_once(server, &mut function, arn).await?;
+                self.invoke_once(server, &function, arn).await?;
                 continue;
             }
             if until_callback.is_some_and(|name| service.pending_callback(arn, name).is_some()) {
@@ -216,30 +215,13 @@ where
     async fn invoke_once(
         &self,
         server: &LocalService,
-        function: &mut DurableService<H, I, O>,
+        function: &InProcess<H, I, O>,
         arn: &str,
     ) -> Result<(), LocalError> {
         let service = server.service();
         let envelope = server.change(|service| service.invocation_input(arn)).await??;
-        let event = serde_json::to_value(&envelope).map_err(|e| LocalError::Input(e.to_string()))?;
-        let mut context = LambdaContext::default();
-        context.request_id = uuid_v4();
-        let outcome = match function.call(LambdaEvent::new(event, context)).await {
-            Ok(value) => serde_json::from_value::<InvocationOutput>(value).map_err(|e| ErrorObject {
-                error_type: Some("Durable.InvalidOutput".to_owned()),
-                error_message: Some(format!("the handler's output is not a durable-execution envelope: {e}")),
-                ..Default::default()
-            }),
-            Err(error) => {
-                // What Lambda records for a function error.
-                let diagnostic = lambda::lambda_runtime::Diagnostic::from(error);
-                Err(ErrorObject {
-                    error_type: Some(diagnostic.error_type),
-                    error_message: Some(diagnostic.error_message),
-                    ..Default::default()
-                })
-            }
-        };
+        let request_id = service.current_request_id(arn).unwrap_or_else(uuid_v4);
+        let outcome = driver::invoke_durable(function, &envelope, &request_id).await;
         server.change(|service| service.complete_invocation(arn, outcome)).await??;
         if let (Some(hook), Some(record)) = (&self.on_invocation, service.invocations(arn).last()) {
             hook(record);
