@@ -1,7 +1,7 @@
 //! One invocation: parse the envelope, load the state, drive the handler and the checkpoint queue
 //! together, and answer with an envelope. Shared by the Lambda entry point and the test runner.
 
-use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError};
+use crate::checkpoint::{Batching, BoxFuture, CheckpointClient, CheckpointError};
 use crate::context::DurableContext;
 use crate::engine::Execution;
 use crate::error::{DurableError, Error, ErrorKind};
@@ -14,7 +14,8 @@ use crate::protocol::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -78,11 +79,19 @@ pub struct Options {
     pub(crate) log_replay: bool,
     /// The Lambda request id of this invocation, when the host knows it.
     pub(crate) request_id: Option<String>,
+    /// How the outcomes of at-least-once steps are batched; `None`: every update is sent at once.
+    pub(crate) batching: Option<Batching>,
+    /// When this invocation's Lambda deadline falls, when the host knows it.
+    pub(crate) deadline: Option<std::time::SystemTime>,
 }
 
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options").field("plugins", &self.plugins.len()).field("log_replay", &self.log_replay).finish()
+        f.debug_struct("Options")
+            .field("plugins", &self.plugins.len())
+            .field("log_replay", &self.log_replay)
+            .field("batching", &self.batching)
+            .finish()
     }
 }
 
@@ -99,6 +108,32 @@ impl Options {
     #[must_use]
     pub fn log_replay(mut self, keep: bool) -> Self {
         self.log_replay = keep;
+        self
+    }
+
+    /// Turns checkpoint batching for at-least-once steps on with these limits, or off with `None`.
+    ///
+    /// Off by default: with batching on, a crash re-runs every at-least-once step whose result had
+    /// not been sent yet (up to [`Batching::max_delay`] of work), where without it only the step
+    /// that was running re-runs. That is within the at-least-once contract, but it changes what a
+    /// workflow written for the default sees after a crash (a finished saga compensation, say, runs
+    /// again), so it is a choice to make per function. See [`Batching`].
+    #[must_use]
+    pub fn batching(mut self, batching: impl Into<Option<Batching>>) -> Self {
+        self.batching = batching.into();
+        self
+    }
+
+    /// The batching in effect, if any.
+    pub fn batching_limits(&self) -> Option<Batching> {
+        self.batching
+    }
+
+    /// Sets the Lambda deadline of the invocation these options run (the Lambda entry point sets it
+    /// from the invocation's context): batched updates are sent before it.
+    #[must_use]
+    pub fn deadline(mut self, deadline: Option<std::time::SystemTime>) -> Self {
+        self.deadline = deadline;
         self
     }
 }
@@ -146,7 +181,8 @@ where
     let start_info = (!options.plugins.is_empty())
         .then(|| invocation_start_info(&durable_execution_arn, &operations, options.request_id.clone()));
     let mut exec = Execution::new(durable_execution_arn, checkpoint_token, operations, client)
-        .with_plugins(options.plugins.clone(), options.log_replay);
+        .with_plugins(options.plugins.clone(), options.log_replay)
+        .with_batching(options.batching, options.deadline);
     if track_visits {
         exec = exec.tracking_visits();
     }
@@ -310,6 +346,7 @@ async fn drive<O: Serialize>(
             Ok(result) => InvocationOutput::succeeded(result),
         },
     };
+    exec.flush_all();
     std::future::poll_fn(|cx| {
         exec.set_driver(cx.waker());
         while pump.poll(&exec, cx) {}
@@ -347,6 +384,8 @@ type RequestFuture = BoxFuture<Result<(Option<String>, Vec<Operation>), Checkpoi
 #[derive(Default)]
 struct Pump {
     in_flight: Option<(u64, RequestFuture)>,
+    /// Wakes the driver when batched updates are due (see [`Batching`]).
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Pump {
@@ -365,7 +404,25 @@ impl Pump {
                     }
                 }
             }
-            let Some((batch, token)) = exec.next_request() else { return completed };
+            let Some((batch, token)) = exec.next_request() else {
+                let Some(due) = exec.hold_until() else {
+                    self.timer = None;
+                    return completed;
+                };
+                let due = tokio::time::Instant::from_std(due);
+                match self.timer.as_mut() {
+                    Some(timer) if timer.deadline() == due => {}
+                    Some(timer) => timer.as_mut().reset(due),
+                    None => self.timer = Some(Box::pin(tokio::time::sleep_until(due))),
+                }
+                match self.timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        self.timer = None;
+                        continue;
+                    }
+                    _ => return completed,
+                }
+            };
             // The idempotency token is minted once per request; every transport retry reuses it.
             let request =
                 CheckpointRequest { checkpoint_token: token, client_token: Some(uuid_v4()), updates: batch.updates };

@@ -120,6 +120,11 @@ where
             // Plugins see Lambda's own request id for this invocation.
             let mut options = (*options).clone();
             options.request_id = Some(event.context.request_id.clone());
+            // Batched updates must be sent before Lambda stops the invocation.
+            if event.context.deadline > 0 {
+                options.deadline =
+                    Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline));
+            }
             invoke(&*handler, event.payload, client, &options).await
         })
     }

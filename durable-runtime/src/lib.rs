@@ -109,6 +109,7 @@ pub mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use checkpoint::Batching;
 pub use context::DurableContext;
 pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall, NOT_IN_WORKFLOW_ERROR};
 pub use error::{DurableError, Error, ErrorKind, CALLBACK_HEARTBEAT_ERROR_TYPE, CALLBACK_TIMEOUT_ERROR_TYPE};

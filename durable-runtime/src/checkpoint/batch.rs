@@ -7,6 +7,7 @@
 
 use crate::protocol::{OperationAction, OperationType, OperationUpdate};
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
 use crate::protocol::limits::{MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
 
@@ -16,6 +17,8 @@ const REQUEST_OVERHEAD: usize = 1024;
 struct Queued {
     update: OperationUpdate,
     size: usize,
+    /// When it was queued, for the batching delay.
+    at: Instant,
 }
 
 /// Updates waiting to be sent, numbered in order.
@@ -37,8 +40,23 @@ impl Queue {
     /// Appends an update and returns its sequence number.
     pub(crate) fn push(&mut self, update: OperationUpdate) -> u64 {
         let size = serde_json::to_vec(&update).map(|v| v.len()).unwrap_or(MAX_REQUEST_BYTES) + 1;
-        self.items.push_back(Queued { update, size });
+        self.items.push_back(Queued { update, size, at: Instant::now() });
         self.head_seq + self.items.len() as u64 - 1
+    }
+
+    /// How many updates wait.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Sequence number of the oldest waiting update (the next one a batch would take).
+    pub(crate) fn head_seq(&self) -> u64 {
+        self.head_seq
+    }
+
+    /// When the oldest waiting update was queued.
+    pub(crate) fn oldest(&self) -> Option<Instant> {
+        self.items.front().map(|q| q.at)
     }
 
     /// True when nothing waits.

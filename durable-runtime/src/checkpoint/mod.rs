@@ -40,6 +40,58 @@ pub trait CheckpointClient: Send + Sync + 'static {
     ) -> BoxFuture<Result<ExecutionState, CheckpointError>>;
 }
 
+/// Checkpoint batching for at-least-once work (see [`Options::batching`](crate::Options::batching)).
+///
+/// With batching on, the START and SUCCEED updates of an at-least-once step do not hold the workflow
+/// back: the step returns its value at once, and its updates ride with later ones. Queued updates are
+/// sent when the oldest has waited [`max_delay`](Self::max_delay), when [`max_updates`](Self::max_updates)
+/// are waiting, and always before anything that needs durability: an update of any other kind (an
+/// at-most-once START, a failure, a retry, a wait, a callback, an invoke, a child context), code that
+/// waits for an update to be durable ([`StepContext::started`](crate::StepContext::started)), a
+/// suspension, the end of the invocation, and the Lambda deadline.
+///
+/// A crash loses the results that were not sent yet; those steps run again on the next invocation, as
+/// the at-least-once contract allows. At-most-once steps are never affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    max_delay: std::time::Duration,
+    max_updates: usize,
+}
+
+impl Default for Batching {
+    /// At most 50 ms of delay and 200 waiting updates.
+    fn default() -> Self {
+        Self { max_delay: std::time::Duration::from_millis(50), max_updates: 200 }
+    }
+}
+
+impl Batching {
+    /// How long the oldest queued update may wait before the queue is sent (default 50 ms). This
+    /// bounds the work a crash can lose.
+    #[must_use]
+    pub fn max_delay(mut self, delay: std::time::Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// How many updates may wait before the queue is sent (default 200, at least 1).
+    #[must_use]
+    pub fn max_updates(mut self, updates: usize) -> Self {
+        self.max_updates = updates.max(1);
+        self
+    }
+
+    /// The delay bound.
+    pub fn delay(&self) -> std::time::Duration {
+        self.max_delay
+    }
+
+    /// The count bound.
+    pub fn updates(&self) -> usize {
+        self.max_updates
+    }
+}
+
 /// How a failed service call is handled (see the protocol's error classification).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorClass {

@@ -8,7 +8,7 @@
 pub(crate) mod ids;
 
 use crate::checkpoint::batch::{Batch, Queue};
-use crate::checkpoint::{CheckpointClient, CheckpointError, ErrorClass};
+use crate::checkpoint::{Batching, CheckpointClient, CheckpointError, ErrorClass};
 use crate::error::{DurableError, ErrorKind};
 use crate::protocol::{Operation, OperationSubType, OperationType, OperationUpdate};
 use ids::OpId;
@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The state of one invocation of one execution.
 /// The recorded operations: kept in the order they arrived, indexed by id. Records are large, so they
@@ -83,7 +84,19 @@ struct Inner {
     /// The ids of the recorded operations the code reached, in order, when they are tracked (the
     /// test runner's replay audit); `None` otherwise, which costs nothing.
     visited: Option<Vec<Arc<str>>>,
+    /// Checkpoint batching for at-least-once work, when on.
+    batching: Option<Batching>,
+    /// Every queued update with a sequence number below this must be sent without delay: it needs
+    /// durability, or comes before one that does.
+    urgent_seq: u64,
+    /// Everything queued goes out now (the invocation is ending).
+    flush_all: bool,
+    /// Batched updates are sent before this instant (the Lambda deadline, less a margin).
+    flush_by: Option<Instant>,
 }
+
+/// Time kept between sending the last batched updates and the Lambda deadline.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// What the recorded operation at a position looks like, for the nondeterminism check.
 pub(crate) struct Expected<'a> {
@@ -119,6 +132,10 @@ impl Execution {
                 driver: None,
                 live: HashSet::new(),
                 visited: None,
+                batching: None,
+                urgent_seq: 0,
+                flush_all: false,
+                flush_by: None,
             }),
         }
     }
@@ -129,6 +146,25 @@ impl Execution {
         self.hooks = crate::plugin::Hooks::new(plugins);
         self.log_replay = log_replay;
         self
+    }
+
+    /// Turns checkpoint batching on for at-least-once updates (see [`Batching`]); batched updates are
+    /// sent well before `deadline`.
+    pub(crate) fn with_batching(self, batching: Option<Batching>, deadline: Option<SystemTime>) -> Self {
+        {
+            let mut inner = self.lock();
+            inner.batching = batching;
+            inner.flush_by = deadline.map(|deadline| {
+                let left = deadline.duration_since(SystemTime::now()).unwrap_or_default();
+                Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
+            });
+        }
+        self
+    }
+
+    /// True when at-least-once updates are batched.
+    pub(crate) fn batching(&self) -> bool {
+        self.lock().batching.is_some()
     }
 
     /// Tracks which recorded operations the code reaches (see [`Self::visited`]).
@@ -226,14 +262,41 @@ impl Execution {
         f(self.lock().ops.get(id))
     }
 
-    /// Queues an update and returns its sequence number.
+    /// Queues an update that must be sent without delay, and returns its sequence number.
     pub(crate) fn enqueue(&self, update: OperationUpdate) -> u64 {
+        self.push(update, true)
+    }
+
+    /// Queues an update of at-least-once work, which may wait for later updates when batching is on
+    /// (see [`Batching`]), and returns its sequence number.
+    pub(crate) fn enqueue_batched(&self, update: OperationUpdate) -> u64 {
+        self.push(update, false)
+    }
+
+    fn push(&self, update: OperationUpdate, urgent: bool) -> u64 {
         let mut inner = self.lock();
         let seq = inner.queue.push(update);
+        if urgent {
+            inner.urgent_seq = inner.urgent_seq.max(seq + 1);
+        }
         if let Some(waker) = inner.driver.take() {
             waker.wake();
         }
         seq
+    }
+
+    /// Sends everything queued without delay from now on (the invocation is ending).
+    pub(crate) fn flush_all(&self) {
+        self.lock().flush_all = true;
+    }
+
+    /// When batched updates are being held: the instant they must be sent by.
+    pub(crate) fn hold_until(&self) -> Option<Instant> {
+        let inner = self.lock();
+        if inner.in_flight || inner.failure.is_some() || inner.queue.is_empty() || inner.must_send(Instant::now()) {
+            return None;
+        }
+        inner.send_by()
     }
 
     /// Resolves once the update numbered `seq` is durable. Never resolves if checkpointing failed: the
@@ -309,6 +372,9 @@ impl Execution {
             ));
             return None;
         };
+        if !inner.must_send(Instant::now()) {
+            return None;
+        }
         let batch = inner.queue.take_batch()?;
         inner.in_flight = true;
         Some((batch, token))
@@ -369,6 +435,24 @@ impl Execution {
 }
 
 impl Inner {
+    /// True when the queued updates must be sent now rather than wait for more (see [`Batching`]).
+    fn must_send(&self, now: Instant) -> bool {
+        let Some(batching) = self.batching else { return true };
+        self.flush_all
+            || self.queue.head_seq() < self.urgent_seq
+            || (self.busy == 0 && self.parked > 0)
+            || self.fatal.is_some()
+            || self.queue.len() >= batching.updates()
+            || self.send_by().is_some_and(|by| now >= by)
+    }
+
+    /// When the oldest queued update must be sent by.
+    fn send_by(&self) -> Option<Instant> {
+        let batching = self.batching?;
+        let oldest = self.queue.oldest()? + batching.delay();
+        Some(self.flush_by.map_or(oldest, |by| by.min(oldest)))
+    }
+
     fn set_fatal(&mut self, error: DurableError) {
         if self.fatal.is_none() {
             self.fatal = Some(error);
@@ -418,6 +502,13 @@ impl Future for Durable {
             return Poll::Ready(());
         }
         inner.waiters.push(cx.waker().clone());
+        // Code waits for this update: it and everything before it go out without delay.
+        if inner.urgent_seq <= self.seq {
+            inner.urgent_seq = self.seq + 1;
+            if let Some(waker) = inner.driver.take() {
+                waker.wake();
+            }
+        }
         Poll::Pending
     }
 }

@@ -154,6 +154,11 @@ impl Shell {
         self.ctx.exec.enqueue(update)
     }
 
+    /// Queues an update of at-least-once work, which may ride with later updates when batching is on.
+    pub(crate) fn send_batched(&self, update: OperationUpdate) -> u64 {
+        self.ctx.exec.enqueue_batched(update)
+    }
+
     /// Queues `update` and resolves once it is durable.
     pub(crate) async fn checkpoint(&self, update: OperationUpdate) {
         let seq = self.ctx.exec.enqueue(update);

@@ -247,7 +247,7 @@ where
         if send_start {
             let start = shell.update(OperationAction::Start);
             match semantics {
-                StepSemantics::AtLeastOncePerRetry => start_seq = Some(shell.send(start)),
+                StepSemantics::AtLeastOncePerRetry => start_seq = Some(shell.send_batched(start)),
                 StepSemantics::AtMostOncePerRetry => shell.checkpoint(start).await,
             }
         }
@@ -274,7 +274,15 @@ where
                     Ok(payload) => payload,
                     Err(error) => return shell.fail(error.to_object()).await,
                 };
-                shell.succeed(payload.clone()).await;
+                if semantics == StepSemantics::AtLeastOncePerRetry && exec.batching() {
+                    // The result rides with later updates (see `Batching`); a crash before they are
+                    // sent runs this attempt again, as at-least-once allows.
+                    let mut update = shell.update(OperationAction::Succeed);
+                    update.payload = Some(payload.clone());
+                    shell.send_batched(update);
+                } else {
+                    shell.succeed(payload.clone()).await;
+                }
                 // The value replay will see: decoded from exactly the recorded payload.
                 decode_with(&serdes, Some(&payload), || shell.label())
             }

@@ -4,6 +4,7 @@
 mod audit;
 mod aws_client;
 mod batch;
+mod batching;
 mod callback_tests;
 mod combinators;
 mod crash;

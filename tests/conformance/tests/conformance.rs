@@ -107,7 +107,7 @@ fn main() {
         if !filters.is_empty() && !filters.iter().any(|f| *f == requirement.id || *f == requirement.suite) {
             continue;
         }
-        let outcome = runtime.block_on(run(requirement, verbose, run_pending));
+        let outcome = runtime.block_on(run(requirement, verbose, run_pending, false));
         let id = &requirement.id;
         match outcome {
             Outcome::Pass(note) => {
@@ -148,9 +148,34 @@ fn main() {
     }
     println!("conformance with real process exits: {process_passed} passed, {process_failed} failed");
     failed += process_failed;
+    // Once more with checkpoint batching on: the outcomes, histories and fault matrices must not change.
+    let (mut batched_passed, mut batched_failed) = (0, 0);
+    for requirement in &requirements {
+        if !filters.is_empty() && !filters.iter().any(|f| *f == requirement.id || *f == requirement.suite) {
+            continue;
+        }
+        match runtime.block_on(run(requirement, verbose, run_pending, true)) {
+            Outcome::Pass(_) | Outcome::Skip(_) => batched_passed += 1,
+            Outcome::Fail(why) => {
+                batched_failed += 1;
+                println!("FAIL {} with checkpoint batching on: {why}", requirement.id);
+            }
+        }
+    }
+    println!("conformance with checkpoint batching on: {batched_passed} passed, {batched_failed} failed");
+    failed += batched_failed;
     println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
     if failed > 0 {
         std::process::exit(1);
+    }
+}
+
+/// `options` with checkpoint batching on, when `batching` is set.
+fn with_batching(options: durable_runtime::Options, batching: bool) -> durable_runtime::Options {
+    if batching {
+        options.batching(durable_runtime::Batching::default())
+    } else {
+        options
     }
 }
 
@@ -188,7 +213,7 @@ fn sort_key(id: &str) -> (Vec<u64>, String) {
     (id.split('-').map(|n| n.parse().unwrap_or(u64::MAX)).collect(), id.to_owned())
 }
 
-async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Outcome {
+async fn run(requirement: &Requirement, verbose: bool, run_pending: bool, batching: bool) -> Outcome {
     let spec = match load(&requirement.path) {
         Ok(spec) => spec,
         Err(e) => return Outcome::Fail(format!("cannot load {}: {e}", requirement.path.display())),
@@ -232,7 +257,7 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
     let service = MemoryService::new();
     let logs = Logs::default();
     let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false), logs: logs.clone() });
-    let options = handler.options(host.clone());
+    let options = with_batching(handler.options(host.clone()), batching);
     let runner =
         TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name.clone()).options(options);
     let runner = targets::register(runner);
@@ -264,7 +289,7 @@ async fn run(requirement: &Requirement, verbose: bool, run_pending: bool) -> Out
         return failed;
     }
     if FAULT_MATRIX.contains(&requirement.id.as_str()) {
-        if let Some(failed) = fault_matrix(&handler, &function_name, &actions, matrix_input).await {
+        if let Some(failed) = fault_matrix(&handler, &function_name, &actions, matrix_input, batching).await {
             return failed;
         }
     }
@@ -282,10 +307,11 @@ async fn fault_matrix(
     function_name: &str,
     actions: &[callback_actions::Action],
     input: Value,
+    batching: bool,
 ) -> Option<Outcome> {
     let service = MemoryService::new();
     let host = Arc::new(TestHost { service: service.clone(), crashed: AtomicBool::new(false), logs: Logs::default() });
-    let options = handler.options(host.clone());
+    let options = with_batching(handler.options(host.clone()), batching);
     let runner =
         TestRunner::new(handler.bind(host)).with_service(service).function_name(function_name).options(options);
     let (runner, _) = apply_callback_actions(targets::register(runner), actions);
