@@ -31,6 +31,7 @@ async fn a_hundred_batched_steps_take_a_few_requests_and_all_are_recorded() {
     let result = runner.run(()).await.unwrap();
     assert_eq!(result.output::<u32>().unwrap(), (0..100).sum::<u32>());
     let requests = service.requests(result.execution_arn());
+    eprintln!("100 batched steps: {} checkpoint requests", requests.len());
     assert!(requests.len() <= 10, "{} requests for 100 steps", requests.len());
     let succeeded = requests
         .iter()
