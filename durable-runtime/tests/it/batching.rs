@@ -245,3 +245,30 @@ async fn the_fault_matrix_passes_with_batching_on() {
     eprintln!("{report}");
     report.assert_ok().unwrap();
 }
+
+#[tokio::test]
+async fn batched_results_go_out_before_the_lambda_deadline() {
+    let service = MemoryService::new();
+    let handler = |ctx: DurableContext, _: ()| async move {
+        let a = ctx.step(|_| async { Ok::<_, Error>(1) }).name("quick").await?;
+        let b = ctx
+            .step(|_| async {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                Ok::<_, Error>(2)
+            })
+            .name("slow")
+            .await?;
+        Ok::<_, Error>(a + b)
+    };
+    // The delay bound alone would hold the quick step's result for an hour; the deadline (2 s of
+    // margin are kept before it) makes it go out after about 100 ms, while the slow step runs.
+    let deadline = std::time::SystemTime::now() + Duration::from_millis(2100);
+    let options = long_batches().deadline(Some(deadline));
+    let result = TestRunner::new(handler).with_service(service.clone()).options(options).run(()).await.unwrap();
+    assert_eq!(result.output::<u32>().unwrap(), 3);
+    let requests = service.requests(result.execution_arn());
+    let first: Vec<_> =
+        requests[0].updates.iter().map(|u| (u.name.clone().unwrap_or_default(), u.action.clone())).collect();
+    assert!(first.contains(&("quick".to_owned(), OperationAction::Succeed)), "{first:?}");
+    assert!(!first.iter().any(|(name, action)| name == "slow" && *action == OperationAction::Succeed), "{first:?}");
+}
