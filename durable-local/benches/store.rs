@@ -5,14 +5,16 @@
 //! - the time of a step's checkpoint early (steps 1–100) and late (steps 1,901–2,000) in that
 //!   execution, which must not grow with the execution's length;
 //! - executions per second and step checkpoint p50 / p99 with 1, 10 and 100 concurrent 10-step
-//!   executions.
+//!   executions;
+//! - the same with checkpoint batching on (`Options::batching`), where a step's result rides with
+//!   later updates instead of being committed before the step returns.
 //!
 //! `cargo bench -p durable-local --bench store` (a plain binary: no harness).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use durable_local::LocalRunner;
 use durable_runtime::testing::ExecutionStatus;
-use durable_runtime::{DurableContext, Error};
+use durable_runtime::{Batching, DurableContext, Error, Options};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -62,9 +64,9 @@ fn mean(laps: &[Duration]) -> Duration {
 }
 
 /// One execution of `n` steps; returns its wall time and the step laps.
-async fn long_run(store: Option<PathBuf>, n: u32) -> (Duration, Vec<Duration>) {
+async fn long_run(store: Option<PathBuf>, n: u32, options: Options) -> (Duration, Vec<Duration>) {
     let laps: Laps = Arc::default();
-    let mut runner = LocalRunner::new(steps(laps.clone())).skip_time(true);
+    let mut runner = LocalRunner::new(steps(laps.clone())).skip_time(true).options(options);
     if let Some(path) = store {
         runner = runner.store(path);
     }
@@ -80,9 +82,15 @@ async fn long_run(store: Option<PathBuf>, n: u32) -> (Duration, Vec<Duration>) {
 }
 
 /// `total` executions of `steps` steps, `concurrency` at a time; returns executions/s and laps.
-async fn concurrent(store: PathBuf, concurrency: usize, total: usize, n: u32) -> (f64, Vec<Duration>) {
+async fn concurrent(
+    store: PathBuf,
+    concurrency: usize,
+    total: usize,
+    n: u32,
+    options: Options,
+) -> (f64, Vec<Duration>) {
     let laps: Laps = Arc::default();
-    let runner = Arc::new(LocalRunner::new(steps(laps.clone())).skip_time(true).store(store));
+    let runner = Arc::new(LocalRunner::new(steps(laps.clone())).skip_time(true).store(store).options(options));
     runner.server().await.unwrap();
     let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let started = Instant::now();
@@ -138,41 +146,45 @@ fn store_only(n: usize) -> Duration {
 fn main() {
     println!("(d) one step's commit, store alone: {:.3} ms", millis(store_only(2_000)));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(async {
-        let n = 2_000;
-        let (memory, _) = long_run(None, n).await;
-        let db = fresh_db("long");
-        let (sqlite, laps) = long_run(Some(db.clone()), n).await;
-        println!(
-            "(a) {n} sequential steps: SQLite store {:.2} s, no store {:.2} s, ratio {:.2}x",
-            sqlite.as_secs_f64(),
-            memory.as_secs_f64(),
-            sqlite.as_secs_f64() / memory.as_secs_f64()
-        );
-        let early = &laps[..100];
-        let late = &laps[laps.len() - 100..];
-        let (mut e, mut l) = (early.to_vec(), late.to_vec());
-        e.sort();
-        l.sort();
-        println!(
-            "(b) step checkpoint, steps 1-100: mean {:.2} ms p50 {:.2} ms; steps 1901-2000: mean {:.2} ms p50 {:.2} ms",
-            millis(mean(early)),
-            millis(percentile(&e, 0.5)),
-            millis(mean(late)),
-            millis(percentile(&l, 0.5))
-        );
-        let _ = std::fs::remove_dir_all(db.parent().unwrap());
-
-        for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
-            let db = fresh_db(&format!("c{concurrency}"));
-            let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10).await;
+    let batched = Options::default().batching(Batching::default());
+    for (label, options) in [("every step committed before it returns", Options::default()), ("batching on", batched)] {
+        println!("-- {label}");
+        runtime.block_on(async {
+            let n = 2_000;
+            let (memory, _) = long_run(None, n, options.clone()).await;
+            let db = fresh_db("long");
+            let (sqlite, laps) = long_run(Some(db.clone()), n, options.clone()).await;
             println!(
-                "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
-                 step checkpoint p50 {:.2} ms p99 {:.2} ms",
-                millis(percentile(&laps, 0.5)),
-                millis(percentile(&laps, 0.99))
+                "(a) {n} sequential steps: SQLite store {:.3} s, no store {:.3} s, ratio {:.2}x",
+                sqlite.as_secs_f64(),
+                memory.as_secs_f64(),
+                sqlite.as_secs_f64() / memory.as_secs_f64()
+            );
+            let early = &laps[..100];
+            let late = &laps[laps.len() - 100..];
+            let (mut e, mut l) = (early.to_vec(), late.to_vec());
+            e.sort();
+            l.sort();
+            println!(
+                "(b) step, steps 1-100: mean {:.3} ms p50 {:.3} ms; steps 1901-2000: mean {:.3} ms p50 {:.3} ms",
+                millis(mean(early)),
+                millis(percentile(&e, 0.5)),
+                millis(mean(late)),
+                millis(percentile(&l, 0.5))
             );
             let _ = std::fs::remove_dir_all(db.parent().unwrap());
-        }
-    });
+
+            for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
+                let db = fresh_db(&format!("c{concurrency}"));
+                let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10, options.clone()).await;
+                println!(
+                    "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
+                     step p50 {:.3} ms p99 {:.3} ms",
+                    millis(percentile(&laps, 0.5)),
+                    millis(percentile(&laps, 0.99))
+                );
+                let _ = std::fs::remove_dir_all(db.parent().unwrap());
+            }
+        });
+    }
 }
