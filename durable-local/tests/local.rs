@@ -598,6 +598,81 @@ async fn a_checkpoint_the_store_cannot_write_is_answered_503_and_leaves_no_trace
 }
 
 #[tokio::test]
+async fn concurrent_checkpoints_in_a_failed_group_commit_are_all_refused_and_the_rest_are_stored() {
+    use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
+    bounded(async {
+        let dir = store_dir("group-failure");
+        let server = LocalService::start_with_store(db(&dir)).await.unwrap();
+        let mut started = Vec::new();
+        for i in 0..20 {
+            let arn = server.change(|s| s.start_execution(&format!("f{i}"), Some("null".to_owned()))).await.unwrap();
+            let token = server.change(|s| s.invocation_input(&arn)).await.unwrap().unwrap().checkpoint_token;
+            started.push((arn, token));
+        }
+        // One transaction fails; the requests it held, and those made while it was undone, fail with it.
+        server.store().unwrap().fail_next_writes(1);
+        let mut calls = tokio::task::JoinSet::new();
+        // A client that does not retry, so each answer is the answer to one attempt.
+        let config = server
+            .lambda_client()
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build();
+        let once = durable_runtime::checkpoint::aws::AwsCheckpointClient::from_client(
+            aws_sdk_lambda::Client::from_conf(config),
+        );
+        let once = Arc::new(once);
+        for (arn, token) in &started {
+            let client = once.clone();
+            let (arn, request) = (
+                arn.clone(),
+                one_update(token.clone(), None, OperationUpdate::new("a", OperationType::Step, OperationAction::Start)),
+            );
+            calls.spawn(async move {
+                let outcome = client.checkpoint(&arn, request.clone()).await;
+                (arn, request, outcome)
+            });
+        }
+        let mut refused = Vec::new();
+        let mut accepted = 0;
+        while let Some(done) = calls.join_next().await {
+            let (arn, request, outcome) = done.unwrap();
+            match outcome {
+                Ok(_) => accepted += 1,
+                Err(error) => {
+                    assert_eq!((error.status(), error.code()), (Some(503), Some("ServiceException")), "{error}");
+                    refused.push((arn, request));
+                }
+            }
+        }
+        eprintln!("{} of 20 concurrent checkpoints refused with the failed transaction", refused.len());
+        assert!(!refused.is_empty(), "the failed transaction answered nobody 200");
+        assert_eq!(accepted + refused.len(), 20);
+        // Answered 200 if and only if stored: what a restarted service loads agrees with the answers.
+        let reader = durable_local::Store::open(db(&dir)).unwrap();
+        for (arn, _) in &started {
+            let was_refused = refused.iter().any(|(r, _)| r == arn);
+            let stored = reader.load(arn).unwrap().unwrap().operations.iter().any(|op| op.id() == "a");
+            let in_memory = server.service().operation(arn, "a").is_some();
+            assert_eq!(stored, !was_refused, "{arn}: stored {stored}, refused {was_refused}");
+            assert_eq!(in_memory, stored, "{arn}: the service holds what the store holds");
+        }
+        // The clients' retries of the refused requests go through.
+        for (arn, request) in refused {
+            server.checkpoint_client().checkpoint(&arn, request).await.unwrap();
+        }
+        drop(server);
+        let restarted = LocalService::start_with_store(db(&dir)).await.unwrap();
+        for (arn, _) in &started {
+            assert!(restarted.service().operation(arn, "a").is_some(), "{arn} stored after the retry");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_restart_keeps_a_pending_callback_that_is_then_answered_over_http() {
     bounded(async {
         let dir = store_dir("callback-restart");
