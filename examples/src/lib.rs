@@ -1,10 +1,14 @@
 //! Example durable workflows, one module per pattern. Each binary in `src/bin` is a Lambda bootstrap
-//! serving one of them; each target in `examples/` runs one end to end on the local durable service.
+//! serving one of them, each module's docs say how to run it on `durable serve`, and each has its
+//! tests in `tests/` (happy path, failure path, replay audit, fault matrix).
+//! `examples/order-local.rs` runs the order workflow end to end on the embedded local service.
 //!
 //! | module | pattern | bootstrap |
 //! | --- | --- | --- |
 //! | [`order`] | steps, a callback, a wait, a sub-workflow | `order-workflow` |
 //! | [`approval`] | human approval with timeout, heartbeat and escalation | `approval-workflow` |
+//! | [`saga`] | bookings compensated in reverse order | `trip-booking` |
 
 pub mod approval;
 pub mod order;
+pub mod saga;
