@@ -8,7 +8,9 @@
 //! | [`order`] | steps, a callback, a wait, a sub-workflow | `order-workflow` |
 //! | [`approval`] | human approval with timeout, heartbeat and escalation | `approval-workflow` |
 //! | [`saga`] | bookings compensated in reverse order | `trip-booking` |
+//! | [`fanout`] | `map` with a concurrency limit and tolerated failures | `thumbnail-batch` |
 
 pub mod approval;
+pub mod fanout;
 pub mod order;
 pub mod saga;
