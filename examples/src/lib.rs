@@ -9,8 +9,10 @@
 //! | [`approval`] | human approval with timeout, heartbeat and escalation | `approval-workflow` |
 //! | [`saga`] | bookings compensated in reverse order | `trip-booking` |
 //! | [`fanout`] | `map` with a concurrency limit and tolerated failures | `thumbnail-batch` |
+//! | [`polling`] | `wait_for_condition` with backoff and a timeout path | `report-export` |
 
 pub mod approval;
 pub mod fanout;
 pub mod order;
+pub mod polling;
 pub mod saga;
