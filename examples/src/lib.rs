@@ -10,9 +10,11 @@
 //! | [`saga`] | bookings compensated in reverse order | `trip-booking` |
 //! | [`fanout`] | `map` with a concurrency limit and tolerated failures | `thumbnail-batch` |
 //! | [`polling`] | `wait_for_condition` with backoff and a timeout path | `report-export` |
+//! | [`chained`] | one durable function invoking another | `invoice-workflow`, `tax-quote` |
 //! | [`reminder`] | `wait_until` a timestamp | `reminder-workflow` |
 
 pub mod approval;
+pub mod chained;
 pub mod fanout;
 pub mod order;
 pub mod polling;
