@@ -10,9 +10,13 @@
 //! | [`saga`] | bookings compensated in reverse order | `trip-booking` |
 //! | [`fanout`] | `map` with a concurrency limit and tolerated failures | `thumbnail-batch` |
 //! | [`polling`] | `wait_for_condition` with backoff and a timeout path | `report-export` |
+//! | [`agent`] | an AI agent loop with tools and an approval | `support-agent` |
 //! | [`chained`] | one durable function invoking another | `invoice-workflow`, `tax-quote` |
 //! | [`reminder`] | `wait_until` a timestamp | `reminder-workflow` |
 
+pub mod agent;
+#[cfg(feature = "live-model")]
+mod agent_live;
 pub mod approval;
 pub mod chained;
 pub mod fanout;
