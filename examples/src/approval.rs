@@ -24,18 +24,20 @@
 //! ```
 //!
 //! As a Lambda bootstrap: `cargo lambda build --release --bin approval-workflow`, then deploy it as a
-//! durable function (see `deploy/`). Tests: `examples/tests/approval.rs`.
+//! durable function (see `deploy/`). An execution may last 20 h (8 h, then 12 h for the escalation):
+//! deploy it with an `ExecutionTimeout` above that (the template's default is one hour); the local
+//! service's default, 24 h, is enough. Tests: `examples/tests/approval.rs`.
 
 use durable_runtime::{durable_step, durable_workflow, DurableContext, DurableError, Error, ErrorKind};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How long the first approver has to answer.
-pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// How long the first approver has to answer: a working day.
+pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(8 * 3600);
 /// How long a reviewer may go without a heartbeat before the request is considered forgotten.
-pub const APPROVAL_HEARTBEAT: Duration = Duration::from_secs(4 * 3600);
+pub const APPROVAL_HEARTBEAT: Duration = Duration::from_secs(2 * 3600);
 /// How long the escalation approver has to answer.
-pub const ESCALATION_TIMEOUT: Duration = Duration::from_secs(48 * 3600);
+pub const ESCALATION_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 /// Who decided when nobody answered.
 pub const POLICY_DECIDER: &str = "policy:no-answer";
 
@@ -117,7 +119,7 @@ pub async fn book_decision(ticket: String, outcome: Outcome) -> Result<(), Error
 pub async fn approve_expense(ctx: DurableContext, request: ExpenseRequest) -> Result<Outcome, Error> {
     let ticket = file_request(request.clone()).await?;
 
-    // First approver: 24 h to answer, and a heartbeat at least every 4 h while reviewing.
+    // First approver: 8 h to answer, and a heartbeat at least every 2 h while reviewing.
     let (who, id) = (request.approver.clone(), request.request_id.clone());
     let first: Result<Answer, DurableError> = ctx
         .wait_for_callback(move |callback_id, _| async move {

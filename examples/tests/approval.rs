@@ -35,7 +35,7 @@ fn status_of(result: &TestResult, name: &str) -> OperationStatus {
 #[tokio::test]
 async fn an_answer_in_time_decides_without_escalation() {
     let runner = TestRunner::new(approve_expense)
-        .on_callback("approval", CallbackAction::succeed(json!({ "approved": true, "by": "maria" })).after(2 * HOUR));
+        .on_callback("approval", CallbackAction::succeed(json!({ "approved": true, "by": "maria" })).after(HOUR));
     let result = runner.run(request()).await.unwrap();
     let outcome = outcome(&result);
     assert_eq!(outcome.decision, Decision::Approved);
@@ -56,9 +56,9 @@ async fn a_rejection_is_booked_as_rejected() {
 
 #[tokio::test]
 async fn no_answer_within_the_timeout_escalates() {
-    // Heartbeats keep the approval open, but nobody decides within 24 h.
-    let heartbeats = (0..8).fold(CallbackAction::heartbeat().after(3 * HOUR), |action, _| {
-        action.then(CallbackAction::heartbeat().after(3 * HOUR))
+    // Heartbeats every 90 minutes keep the approval open, but nobody decides within 8 h.
+    let heartbeats = (0..8).fold(CallbackAction::heartbeat().after(HOUR * 3 / 2), |action, _| {
+        action.then(CallbackAction::heartbeat().after(HOUR * 3 / 2))
     });
     let runner = TestRunner::new(approve_expense)
         .on_callback("approval", heartbeats)
@@ -75,8 +75,8 @@ async fn no_answer_within_the_timeout_escalates() {
 
 #[tokio::test]
 async fn a_missed_heartbeat_escalates_before_the_timeout() {
-    // The answer would come after 5 h without a heartbeat: the 4 h heartbeat timeout fires first.
-    let late = CallbackAction::succeed(json!({ "approved": true, "by": "maria" })).after(5 * HOUR);
+    // The answer would come after 3 h without a heartbeat: the 2 h heartbeat timeout fires first.
+    let late = CallbackAction::succeed(json!({ "approved": true, "by": "maria" })).after(3 * HOUR);
     let runner = TestRunner::new(approve_expense)
         .on_callback("approval", late)
         .on_callback("escalation", CallbackAction::succeed(json!({ "approved": false, "by": "cfo" })));
@@ -90,9 +90,9 @@ async fn a_missed_heartbeat_escalates_before_the_timeout() {
 
 #[tokio::test]
 async fn heartbeats_keep_a_long_review_open() {
-    // 3 h, heartbeat, 3 h, approve: 6 h in all, never 4 h of silence.
+    // 90 min, heartbeat, 90 min, approve: 3 h in all, never 2 h of silence.
     let reviewing =
-        CallbackAction::heartbeat_then_succeed(3 * HOUR, 3 * HOUR, json!({ "approved": true, "by": "maria" }));
+        CallbackAction::heartbeat_then_succeed(HOUR * 3 / 2, HOUR * 3 / 2, json!({ "approved": true, "by": "maria" }));
     let runner = TestRunner::new(approve_expense).on_callback("approval", reviewing);
     let outcome = outcome(&runner.run(request()).await.unwrap());
     assert!(!outcome.escalated);
@@ -106,6 +106,11 @@ async fn nobody_answering_rejects_by_policy() {
     assert_eq!(outcome.decision, Decision::Rejected);
     assert_eq!(outcome.decided_by, POLICY_DECIDER);
     assert!(outcome.escalated);
+    // Silence ends the first wait at the 2 h heartbeat timeout, then the escalation waits 12 h: 14 h,
+    // within the local service's default execution timeout (24 h).
+    let history = result.history();
+    let took = history.last().unwrap().event_timestamp.since(history[0].event_timestamp);
+    assert_eq!(took.as_secs() / 60, 14 * 60, "{took:?}");
 }
 
 #[tokio::test]
