@@ -17,6 +17,9 @@
 //! ```
 //!
 //! As a Lambda bootstrap: `cargo lambda build --release --bin reminder-workflow` (see `deploy/`).
+//! The execution lasts until the reminder time, so deploy it with an `ExecutionTimeout` beyond the
+//! furthest reminder you accept (at most a year; the template's default is one hour), and on the
+//! local service set `execution_timeout` under `[function.durable]` in `durable.toml` (default 24 h).
 //! Tests: `examples/tests/reminder.rs`.
 
 use durable_runtime::protocol::Timestamp;
