@@ -12,16 +12,20 @@
 //! - A timeout is an ordinary error of kind [`ErrorKind::CallbackTimedOut`] that the workflow
 //!   matches on to take another path, here the escalation.
 //!
-//! Run it on the local service (time skipped, so the timeouts fire at once when nobody answers):
+//! Run it on the local service and answer as the approver:
 //!
 //! ```text
 //! cargo build -p durable-examples --bin approval-workflow
-//! durable serve --skip-time --function approval-workflow=target/debug/approval-workflow &
+//! durable serve --function approval-workflow=target/debug/approval-workflow &
 //! durable invoke approval-workflow '{"request_id":"exp-7","employee":"sam","amount_cents":125000,
 //!     "approver":"maria","escalate_to":"cfo"}' --async
 //! durable history ARN     # shows the waiting callback and how to answer it:
+//! durable callback heartbeat CALLBACK_ID                          # still reviewing
 //! durable callback succeed CALLBACK_ID '{"approved":true,"by":"maria"}'
 //! ```
+//!
+//! With `durable serve --skip-time`, nobody answering makes the clock jump to each timeout: the
+//! request escalates after the 2 h heartbeat timeout and is rejected by policy 12 h later, at once.
 //!
 //! As a Lambda bootstrap: `cargo lambda build --release --bin approval-workflow`, then deploy it as a
 //! durable function (see `deploy/`). An execution may last 20 h (8 h, then 12 h for the escalation):

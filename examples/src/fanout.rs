@@ -19,8 +19,13 @@
 //! ```text
 //! cargo build -p durable-examples --bin thumbnail-batch
 //! durable serve --function thumbnail-batch=target/debug/thumbnail-batch &
-//! durable invoke thumbnail-batch '{"batch_id":"b-1","images":[{"key":"a.jpg","bytes":52000},{"key":"b.jpg","bytes":0}]}'
+//! durable invoke thumbnail-batch '{"batch_id":"b-1","images":[{"key":"a.jpg","bytes":52000},
+//!     {"key":"b.jpg","bytes":61000},{"key":"c.jpg","bytes":48000},{"key":"d.jpg","bytes":0},
+//!     {"key":"e.jpg","bytes":75000},{"key":"f.jpg","bytes":50000}]}'
 //! ```
+//!
+//! One broken image in six (17 %) is reported in `failures`; make it two (33 %) and the batch fails
+//! with `TooManyFailures`.
 //!
 //! As a Lambda bootstrap: `cargo lambda build --release --bin thumbnail-batch` (see `deploy/`). Tests:
 //! `examples/tests/fanout.rs`.
