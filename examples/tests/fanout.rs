@@ -2,7 +2,8 @@
 //! reported and tolerated; beyond that the batch fails; and it survives the fault matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use durable_examples::fanout::{thumbnail_batch, Batch, BatchReport, Image, TOO_MANY_FAILURES};
+use durable_examples::fanout::{thumbnail_batch, Batch, BatchReport, Image, MAX_CONCURRENCY, TOO_MANY_FAILURES};
+use durable_runtime::protocol::history::EventType;
 use durable_runtime::protocol::{OperationSubType, OperationType};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};
 
@@ -31,6 +32,21 @@ async fn every_image_gets_a_thumbnail() {
         .filter(|op| op.op_type == OperationType::Context && op.sub_type == Some(OperationSubType::MapIteration))
         .count();
     assert_eq!(items, 10, "one child context per image");
+}
+
+#[tokio::test]
+async fn at_most_three_images_are_in_flight_at_once() {
+    let result = TestRunner::new(thumbnail_batch).run(batch(&[5])).await.unwrap();
+    let (mut open, mut most) = (0_usize, 0_usize);
+    for event in result.history().iter().filter(|e| e.sub_type == Some(OperationSubType::MapIteration)) {
+        match event.event_type {
+            EventType::ContextStarted => open += 1,
+            EventType::ContextSucceeded | EventType::ContextFailed => open -= 1,
+            _ => {}
+        }
+        most = most.max(open);
+    }
+    assert_eq!(most, MAX_CONCURRENCY, "the history never shows more than the limit in flight");
 }
 
 #[tokio::test]
