@@ -15,7 +15,10 @@ fn reminder(remind_at: Timestamp) -> Reminder {
 #[tokio::test]
 async fn the_reminder_waits_until_the_given_time() {
     let remind_at = Timestamp::now().plus(Duration::from_secs(3 * 24 * 3600));
-    let result = TestRunner::new(send_reminder_at).run(reminder(remind_at)).await.unwrap();
+    // Three days is longer than the default execution timeout (24 h): the function is deployed with
+    // a longer one, and the runner is told so.
+    let runner = TestRunner::new(send_reminder_at).execution_timeout(Duration::from_secs(7 * 24 * 3600));
+    let result = runner.run(reminder(remind_at)).await.unwrap();
     let sent: Sent = result.output().unwrap();
     assert_eq!(sent.user, "ada");
     let wait = result.operations().iter().find(|op| op.op_type == OperationType::Wait).expect("a WAIT");

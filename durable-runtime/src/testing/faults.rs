@@ -237,7 +237,10 @@ where
             reset();
         }
         let responders = Mutex::new(self.lock_responders().fresh());
-        let arn = service.start_execution(&self.function_name, Some(payload.to_owned()));
+        // Without a name to check, starting cannot fail; the default timeout is the fallback.
+        let arn = service
+            .start_execution_named(&self.function_name, None, Some(payload.to_owned()), self.execution_timeout)
+            .map_or_else(|_| service.start_execution(&self.function_name, Some(payload.to_owned())), |(arn, _)| arn);
         let handler = invoke_fn(self.handler.clone(), self.options.clone());
         let world = World {
             service: &service,

@@ -143,6 +143,8 @@ pub struct TestRunner<H, I, O> {
     service: MemoryService,
     function_name: String,
     max_invocations: usize,
+    /// The `ExecutionTimeout` of the executions the runner starts, in seconds.
+    execution_timeout: u64,
     options: Options,
     replay_audit: bool,
     #[cfg_attr(not(feature = "json-logs"), allow(dead_code))]
@@ -179,6 +181,7 @@ where
             service: MemoryService::new(),
             function_name: DEFAULT_FUNCTION_NAME.to_owned(),
             max_invocations: DEFAULT_MAX_INVOCATIONS,
+            execution_timeout: crate::checkpoint::memory::DEFAULT_EXECUTION_TIMEOUT_SECONDS,
             options: Options::default(),
             replay_audit: true,
             capture_logs: false,
@@ -200,6 +203,16 @@ where
     #[must_use]
     pub fn function_name(mut self, name: impl Into<String>) -> Self {
         self.function_name = name.into();
+        self
+    }
+
+    /// The execution timeout of the executions this runner starts (default 24 hours, as on `durable
+    /// serve`; whole seconds, at least one, at most a year on AWS). As the service does, an execution
+    /// still running when time reaches its start plus this timeout ends TIMED_OUT, so a workflow
+    /// that waits longer than its function's timeout fails here as it would when deployed.
+    #[must_use]
+    pub fn execution_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.execution_timeout = timeout.as_secs().max(1);
         self
     }
 
@@ -332,7 +345,7 @@ where
 
     /// Like [`Self::run`] with the raw `InputPayload` text (`None` leaves it out of the envelope).
     pub async fn run_payload(&self, payload: Option<String>) -> Result<TestResult, TestError> {
-        let arn = self.service.start_execution(&self.function_name, payload);
+        let arn = self.start(payload)?;
         self.resume(&arn).await
     }
 
@@ -344,8 +357,15 @@ where
     /// Fails with [`TestError::CallbackNotPending`] when the run ends without that callback waiting.
     pub async fn run_until_callback<T: Serialize>(&self, input: T, name: &str) -> Result<TestResult, TestError> {
         let payload = serde_json::to_string(&input).map_err(|e| TestError::Input(e.to_string()))?;
-        let arn = self.service.start_execution(&self.function_name, Some(payload));
+        let arn = self.start(Some(payload))?;
         self.resume_until_callback(&arn, name).await
+    }
+
+    /// Starts an execution of the function under test with the runner's execution timeout.
+    fn start(&self, payload: Option<String>) -> Result<String, TestError> {
+        let (arn, _) =
+            self.service.start_execution_named(&self.function_name, None, payload, self.execution_timeout)?;
+        Ok(arn)
     }
 
     /// Continues the execution `arn` until the callback named `name` waits for an answer (see
@@ -370,7 +390,10 @@ where
     /// result.
     async fn drive(&self, arn: &str, until_callback: Option<&str>) -> Result<TestResult, TestError> {
         let result = self.drive_only(arn, until_callback).await?;
-        if self.replay_audit && result.status().is_terminal() {
+        // An execution the service ended (timed out, stopped) never reached its end in code, so
+        // there is no finished run for a replay to reproduce.
+        let ended_by_code = matches!(result.status(), ExecutionStatus::Succeeded | ExecutionStatus::Failed);
+        if self.replay_audit && ended_by_code {
             audit::audit(&*self.handler, &self.service, arn)
                 .await
                 .map_err(|detail| TestError::ReplayDiverged { arn: arn.to_owned(), detail })?;

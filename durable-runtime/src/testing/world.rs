@@ -67,6 +67,12 @@ impl<'a> World<'a> {
                         None => break,
                     },
                 };
+                // As the service does: an execution still running at its deadline ends TIMED_OUT.
+                if let Some(deadline) = self.service.execution_deadline(arn).filter(|d| *d <= wake) {
+                    self.service.advance_to(arn, deadline);
+                    self.service.time_out_execution(arn)?;
+                    continue;
+                }
                 self.service.advance_to(arn, wake);
                 let due = self.responders().take_due(arn, self.service.now());
                 for scheduled in due {

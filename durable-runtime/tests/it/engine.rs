@@ -689,3 +689,23 @@ async fn a_map_replayed_over_another_number_of_items_is_nondeterministic() {
     let message = error.error_message.unwrap_or_default();
     assert!(message.contains("recorded with 3 item(s)") && message.contains("now has 4"), "{message}");
 }
+
+#[tokio::test]
+async fn the_test_runner_times_an_execution_out_at_its_execution_timeout() {
+    use durable_runtime::testing::{ExecutionStatus, TestRunner};
+    async fn waits_two_days(ctx: durable_runtime::DurableContext, _: ()) -> Result<u32, durable_runtime::Error> {
+        ctx.wait(std::time::Duration::from_secs(2 * 24 * 3600)).name("two-days").await?;
+        Ok(1)
+    }
+    // The default (24 h, as `durable serve`): the wait outlives the execution.
+    let result = TestRunner::new(waits_two_days).run(()).await.unwrap();
+    assert_eq!(result.status(), ExecutionStatus::TimedOut);
+    assert_eq!(result.error().unwrap().error_message.as_deref(), Some("Execution timed out after 86400 seconds."));
+    // Deployed with three days, it finishes.
+    let result = TestRunner::new(waits_two_days)
+        .execution_timeout(std::time::Duration::from_secs(3 * 24 * 3600))
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(result.status(), ExecutionStatus::Succeeded);
+}
