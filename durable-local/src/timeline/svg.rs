@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 const WIDTH: f64 = 960.0;
 /// Where the bars' area begins and ends.
 const CHART_LEFT: f64 = 300.0;
-const CHART_RIGHT: f64 = 940.0;
+const CHART_RIGHT: f64 = 920.0;
 /// Height of one row.
 const ROW: f64 = 24.0;
 /// Where the first row begins (below the title and the axis).
