@@ -229,6 +229,7 @@ async fn serve_runs_until_sigterm() {
     assert!(output.status.success(), "{messages}");
     assert!(messages.contains("authentication is OFF"), "{messages}");
     assert!(messages.contains("eval \"$(durable"), "{messages}");
+    assert!(messages.contains(&format!("web page   {endpoint}/?token=")), "{messages}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
