@@ -248,6 +248,17 @@ async fn the_page_needs_the_token_then_its_cookie() {
                 .await;
         assert_eq!(answered.status, 200, "{}", answered.text());
         assert_eq!(service.finished(&arn).await.unwrap().to_string(), "SUCCEEDED");
+        // Stop from the page's API: the same handler, the same refusal of a finished execution.
+        let second = start_approval(&service).await;
+        waiting_callback(&service, &second, "approval").await;
+        let encoded = second.replace(':', "%3A").replace('/', "%2F").replace('$', "%24");
+        let stop = format!("/ui/api/2025-12-01/durable-executions/{encoded}/stop");
+        let page_headers = [("cookie", cookie.as_str()), ("x-durable-ui", "1"), ("origin", own.as_str())];
+        let stopped = http(&host, "POST", &stop, &page_headers, b"").await;
+        assert_eq!(stopped.status, 200, "{}", stopped.text());
+        assert_eq!(service.finished(&second).await.unwrap().to_string(), "STOPPED");
+        let again = http(&host, "POST", &stop, &page_headers, b"").await;
+        assert_eq!((again.status, again.json()["__type"].as_str()), (409, Some("ResourceConflictException")));
         // SigV4 still works for the API.
         let signed = service.lambda_client().get_durable_execution().durable_execution_arn(&arn).send().await.unwrap();
         assert_eq!(signed.status().as_str(), "SUCCEEDED");

@@ -116,6 +116,8 @@
     clearTimeout(pollTimer);
     pollTimer = setTimeout(async () => {
       if (!view) return;
+      // A finished execution no longer changes: its page stops asking.
+      if (view.finished && view.finished()) { live.textContent = 'finished: not updating'; return; }
       try { await view.refresh(); live.textContent = `updated ${clock(Date.now() / 1000)}`; } catch (e) { live.textContent = `not updated: ${e.message}`; }
       schedule();
     }, POLL_MS);
@@ -433,7 +435,7 @@
       if (eventsStatus !== got.Status) { eventsStatus = got.Status; await loadEvents(true); }
     }
 
-    return { refresh };
+    return { refresh, finished: () => !!execution && execution.Status !== 'RUNNING' };
   }
 
   window.addEventListener('hashchange', route);
