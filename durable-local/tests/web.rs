@@ -136,8 +136,17 @@ async fn session(service: &LocalService) -> String {
 
 // ---- the handlers --------------------------------------------------------------------------------
 
-/// A step, a callback someone must answer, and a step after it.
+/// A step that fails its first attempt, a step, a callback someone must answer, and a step after it.
 async fn approval(ctx: DurableContext, order: Value) -> Result<Value, Error> {
+    ctx.step(|step: durable_runtime::StepContext| async move {
+        if step.attempt() == 1 {
+            return Err::<(), Error>("the warehouse is busy".into());
+        }
+        Ok(())
+    })
+    .name("reserve")
+    .retry(durable_runtime::retry::RetryStrategy::fixed(Duration::from_millis(200)))
+    .await?;
     let prepared = ctx.step(move |_| async move { Ok::<_, Error>(order) }).name("prepare").await?;
     let callback = ctx.create_callback::<Value>().name("approval").timeout(Duration::from_secs(3600)).await?;
     let decision = callback.result().await?;
@@ -223,9 +232,13 @@ async fn the_page_needs_the_token_then_its_cookie() {
         let encoded = arn.replace(':', "%3A").replace('/', "%2F").replace('$', "%24");
         let timeline = http(&host, "GET", &format!("/ui/api/timeline/{encoded}"), &[("cookie", &cookie)], b"").await;
         let rows = timeline.json()["rows"].clone();
-        assert_eq!(rows[0]["name"], "prepare", "{}", timeline.text());
-        assert_eq!((rows[1]["name"].as_str(), rows[1]["status"].as_str()), (Some("approval"), Some("waiting")));
-        assert_eq!(rows[1]["callback_id"], json!(id));
+        assert_eq!(rows[0]["name"], "reserve", "{}", timeline.text());
+        assert_eq!(rows[0]["segments"].as_array().map(Vec::len), Some(2), "one segment per attempt");
+        assert_eq!(rows[0]["segments"][0]["status"], "retrying");
+        assert_eq!(rows[0]["segments"][0]["message"], "the warehouse is busy");
+        assert_eq!(rows[1]["name"], "prepare");
+        assert_eq!((rows[2]["name"].as_str(), rows[2]["status"].as_str()), (Some("approval"), Some("waiting")));
+        assert_eq!(rows[2]["callback_id"], json!(id));
 
         // A change needs the custom header and, when an Origin is sent, this origin.
         let answer = format!("/ui/api/2025-12-01/durable-execution-callbacks/{id}/succeed");
@@ -492,7 +505,14 @@ async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
                 "return [...document.querySelectorAll('.tl-row')].map(r => [r.querySelector('.op-name').textContent, r.querySelector('.op-status').classList[1]])",
             )
             .await;
-        assert_eq!(names, json!([["prepare", "succeeded"], ["approval", "waiting"]]));
+        assert_eq!(names, json!([["reserve", "succeeded"], ["prepare", "succeeded"], ["approval", "waiting"]]));
+        // The retried step: one segment per attempt, the first with its error.
+        let attempts = browser
+            .run("return [...document.querySelectorAll('.tl-row')[0].querySelectorAll('.seg')].map(s => [s.classList[1], s.getAttribute('aria-label')])")
+            .await;
+        assert_eq!(attempts[0][0], "retrying", "{attempts}");
+        assert!(attempts[0][1].as_str().unwrap().contains("the warehouse is busy"), "{attempts}");
+        assert_eq!(attempts[1][0], "succeeded", "{attempts}");
         let input = browser.run("return document.getElementById('exec-input').textContent").await;
         assert_eq!(input, json!("{\n  \"id\": 42\n}"), "the input pretty-printed");
         browser.wait_for("the history table", "return document.querySelectorAll('#events tbody tr').length >= 4").await;
@@ -519,9 +539,9 @@ async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
         let result: Value = serde_json::from_str(result.as_str().unwrap()).unwrap();
         assert_eq!(result, json!({ "order": { "id": 42 }, "decision": { "approved": true, "by": "ada" }, "status": "shipped" }));
         let names = browser
-            .wait_for("the last step", "const r = [...document.querySelectorAll('.tl-row .op-name')].map(n => n.textContent); return r.length === 3 && r")
+            .wait_for("the last step", "const r = [...document.querySelectorAll('.tl-row .op-name')].map(n => n.textContent); return r.length === 4 && r")
             .await;
-        assert_eq!(names, json!(["prepare", "approval", "ship"]));
+        assert_eq!(names, json!(["reserve", "prepare", "approval", "ship"]));
         assert_eq!(service.finished(&arn).await.unwrap().to_string(), "SUCCEEDED");
         browser.screenshot("4-execution-succeeded").await;
 
