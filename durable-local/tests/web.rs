@@ -297,6 +297,10 @@ struct Browser {
     shots: PathBuf,
 }
 
+/// WebDriver's key codes for Tab and Enter.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
@@ -430,6 +434,14 @@ impl Browser {
         path
     }
 
+    /// Presses and releases one key (a WebDriver key code such as [`TAB`]) where the focus is.
+    async fn press(&self, key: &str) {
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key },
+        ]}]});
+        self.command("POST", "/actions", actions).await;
+    }
+
     async fn resize(&self, width: u32, height: u32) {
         self.command("POST", "/window/rect", json!({ "width": width, "height": height })).await;
     }
@@ -519,8 +531,15 @@ async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
         browser.screenshot("2-execution-waiting").await;
 
         // Succeed the callback from the page: an invalid payload is refused before sending.
-        browser.click(".tl-row .cb-succeed").await;
-        browser.wait_for("the callback form", "return !!document.getElementById('cb-payload')").await;
+        // Keyboard only: Tab reaches the callback's succeed button, Enter opens its form.
+        let mut tabs = 0;
+        while browser.run("return document.activeElement.classList.contains('cb-succeed')").await != json!(true) {
+            tabs += 1;
+            assert!(tabs < 60, "Tab never reaches the succeed button");
+            browser.press(TAB).await;
+        }
+        browser.press(ENTER).await;
+        browser.wait_for("the callback form", "return document.activeElement.id === 'cb-payload'").await;
         browser.type_into("#cb-payload", "not json").await;
         browser.click("#cb-send").await;
         let refusal = browser.wait_for("the refusal", "return document.getElementById('cb-message').textContent").await;

@@ -316,7 +316,16 @@
       const sc = scale();
       const lines = [];
       for (let i = first; i < last; i++) lines.push(rowElement(rows[i], i, sc));
+      // Redrawn rows are new elements: keyboard focus moves to the same control of the same row.
+      const focused = document.activeElement;
+      const row = spacer.contains(focused) ? focused.closest('.tl-row') : null;
+      const same = row && [...row.querySelectorAll('button, a, [tabindex]')].indexOf(focused);
       spacer.replaceChildren(...lines);
+      if (row) {
+        const again = lines.find((line) => line.dataset.id === row.dataset.id);
+        const target = again && again.querySelectorAll('button, a, [tabindex]')[same];
+        if (target) target.focus();
+      }
     }
 
     function drawDetail() {
