@@ -576,6 +576,17 @@ async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
         browser
             .wait_for("the list to show it succeeded", "const r = document.querySelector('#executions tbody tr'); return r && r.dataset.status === 'SUCCEEDED'")
             .await;
+        // The status filter: none running any more, one succeeded.
+        let filter = "const f = document.getElementById('f-status'); f.value = arguments_status; f.dispatchEvent(new Event('change'));";
+        browser.run(&filter.replace("arguments_status", "'RUNNING'")).await;
+        browser
+            .wait_for("the running filter", "return document.querySelectorAll('#executions tbody tr').length === 0 && !document.querySelector('.empty').hidden")
+            .await;
+        browser.run(&filter.replace("arguments_status", "'SUCCEEDED'")).await;
+        let shown = browser
+            .wait_for("the succeeded filter", "return [...document.querySelectorAll('#executions tbody tr')].map(r => r.dataset.arn)")
+            .await;
+        assert_eq!(shown, json!([arn]));
     })
     .await
     .expect("the test exceeded its time bound");
