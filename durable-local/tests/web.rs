@@ -295,6 +295,7 @@ struct Browser {
     authority: String,
     session: String,
     shots: PathBuf,
+    profile: PathBuf,
 }
 
 /// WebDriver's key codes for Tab and Enter.
@@ -365,7 +366,7 @@ impl Browser {
             .to_owned();
         let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web").join(test);
         std::fs::create_dir_all(&shots).unwrap();
-        Browser { driver, authority, session, shots }
+        Browser { driver, authority, session, shots, profile }
     }
 
     async fn command(&self, method: &str, path: &str, body: Value) -> Value {
@@ -446,16 +447,30 @@ impl Browser {
         self.command("POST", "/window/rect", json!({ "width": width, "height": height })).await;
     }
 
+    /// Ends the session and the browser (see `Drop`).
     async fn close(self) {
-        let target = format!("/session/{}", self.session);
-        let _ = http(&self.authority, "DELETE", &target, &[], b"").await;
+        tokio::task::spawn_blocking(move || drop(self)).await.unwrap();
     }
 }
 
 impl Drop for Browser {
+    /// Ends the browser session even when the test panicked (a blocking DELETE, so Chromium quits
+    /// rather than outliving chromedriver), then chromedriver, then the profile directory.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        if let Ok(mut stream) = std::net::TcpStream::connect(&self.authority) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /session/{} HTTP/1.1\r\nhost: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                self.session, self.authority
+            );
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read(&mut [0u8; 1024]);
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
