@@ -238,9 +238,13 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limi
                 let shared = Arc::clone(&shared);
                 async move {
                     let response = match read(request, &limits).await {
-                        Ok(request) => match crate::sigv4::authorize(shared.auth.as_ref(), &request) {
-                            Ok(()) => crate::routes::handle(&shared, request).await,
-                            Err(refused) => refused,
+                        // The web page's requests are authenticated by its session cookie instead.
+                        Ok(request) => match crate::web::handle(&shared, &request).await {
+                            Some(response) => response,
+                            None => match crate::sigv4::authorize(shared.auth.as_ref(), &request) {
+                                Ok(()) => crate::routes::handle(&shared, request).await,
+                                Err(refused) => refused,
+                            },
                         },
                         Err(response) => response,
                     };

@@ -81,6 +81,7 @@ mod shared;
 mod sigv4;
 mod store;
 pub mod timeline;
+mod web;
 
 pub use auth::{env_exports, Credentials, CredentialsError};
 
@@ -222,6 +223,7 @@ impl LocalService {
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),
+            web: web::Web::new()?,
         });
         if let Some(store) = &shared.store {
             let loading = Arc::clone(store);
@@ -287,6 +289,12 @@ impl LocalService {
     /// The endpoint URL, `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The web page's address with its secret token, `http://127.0.0.1:<port>/?token=…`: opening it
+    /// exchanges the token for a session cookie (see `durable serve`). Treat it as a password.
+    pub fn web_url(&self) -> String {
+        format!("{}/?token={}", self.endpoint, self.shared.web.token())
     }
 
     /// The in-memory service behind the API (inspect state). Change it through [`Self::change`],

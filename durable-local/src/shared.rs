@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) revision: tokio::sync::watch::Sender<u64>,
     /// The hosted functions and their scheduler.
     pub(crate) driver: driver::Driver,
+    /// The web page's token and sessions.
+    pub(crate) web: crate::web::Web,
 }
 
 impl Shared {

@@ -106,6 +106,12 @@ async fn get_and_history_show_a_finished_execution() {
     let events: Vec<Value> = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(events.len(), result.history().len());
     assert_eq!(events[0]["EventType"], "ExecutionStarted");
+
+    let picture = dir.join("timeline.svg");
+    let svg = durable(&dir, &endpoint, &["history", arn, "--svg", picture.to_str().unwrap()]).await;
+    assert!(svg.status.success(), "{}", stderr(&svg));
+    let svg = std::fs::read_to_string(&picture).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.contains(">inner-step<") && svg.contains("execution succeeded"), "{svg}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -223,6 +229,7 @@ async fn serve_runs_until_sigterm() {
     assert!(output.status.success(), "{messages}");
     assert!(messages.contains("authentication is OFF"), "{messages}");
     assert!(messages.contains("eval \"$(durable"), "{messages}");
+    assert!(messages.contains(&format!("web page   {endpoint}/?token=")), "{messages}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -5,8 +5,10 @@
 //! is missing, of another type or unknown never stops the rendering: it only leaves a cell blank.
 
 mod format;
+mod svg;
 
 pub use format::{duration, ellipsize, offset, utc};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,8 +19,24 @@ const MAX_DEPTH: usize = 16;
 /// Width of the name column at most (names are cut with `…` beyond).
 const MAX_NAME: usize = 40;
 
+/// One stretch of an operation's life: an attempt of a step, or the whole of any other operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    /// When it began, epoch seconds.
+    pub start: Option<f64>,
+    /// When it ended, epoch seconds (`None`: still open).
+    pub end: Option<f64>,
+    /// How it ended (or `Running`/`Waiting` while open); a failed attempt that is retried is
+    /// `Retrying`.
+    pub status: Status,
+    /// The error type of a failed attempt.
+    pub error: Option<String>,
+    /// The error message of a failed attempt.
+    pub message: Option<String>,
+}
+
 /// One operation, folded from its events.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     /// The operation id.
     pub id: String,
@@ -44,10 +62,21 @@ pub struct Row {
     pub invocation: usize,
     /// A callback's id (`CallbackStartedDetails.CallbackId`), to answer it with.
     pub callback_id: Option<String>,
+    /// The error message of a failed operation.
+    pub message: Option<String>,
+    /// Each attempt of a step, or the one stretch of any other operation, in order.
+    pub segments: Vec<Segment>,
+    /// When a wait ends (`ScheduledEndTimestamp`), epoch seconds.
+    pub wake: Option<f64>,
+    /// A chained invoke's target execution (`DurableExecutionArn` of its details).
+    pub target: Option<String>,
+    /// A chained invoke's target function (`FunctionName` of its details).
+    pub function: Option<String>,
 }
 
 /// Where an operation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Started, not finished.
     Running,
@@ -92,7 +121,7 @@ impl Status {
 }
 
 /// The execution as the history tells it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timeline {
     /// The operations, in the order they first appear.
     pub rows: Vec<Row>,
@@ -104,6 +133,8 @@ pub struct Timeline {
     pub outcome: Option<String>,
     /// Completed invocations.
     pub invocations: usize,
+    /// The latest event time: where open operations are drawn up to.
+    pub latest: Option<f64>,
 }
 
 /// The event type split into (operation type, phase): `StepFailed` → (`Step`, `Failed`).
@@ -154,11 +185,29 @@ fn status_of(kind: &str, phase: &str, details: Option<&Value>) -> Status {
     }
 }
 
-fn error_type(details: Option<&Value>) -> Option<String> {
+/// The `ErrorObject` of a details member: `Error{Payload: ErrorObject}` in history events; a bare
+/// ErrorObject is accepted too.
+fn error_object(details: Option<&Value>) -> Option<&Value> {
     let error = details?.get("Error")?;
-    // `Error{Payload: ErrorObject}` in history events; a bare ErrorObject is accepted too.
-    let object = error.get("Payload").filter(|p| p.is_object()).unwrap_or(error);
-    object.get("ErrorType").and_then(Value::as_str).map(str::to_owned)
+    Some(error.get("Payload").filter(|p| p.is_object()).unwrap_or(error))
+}
+
+fn error_type(details: Option<&Value>) -> Option<String> {
+    error_object(details)?.get("ErrorType").and_then(Value::as_str).map(str::to_owned)
+}
+
+fn error_message(details: Option<&Value>) -> Option<String> {
+    error_object(details)?.get("ErrorMessage").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A number member as epoch seconds.
+fn seconds(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .filter(|t: &f64| t.is_finite())
 }
 
 /// Folds `events` (in history order) into a timeline.
@@ -170,9 +219,14 @@ pub fn fold(events: &[Value]) -> Timeline {
     let mut end = None;
     let mut outcome = None;
     let mut invocations = 0;
+    let mut latest: Option<f64> = None;
     for event in events {
         let at = timestamp(event);
         first_seen = first_seen.or(at);
+        latest = match (latest, at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         let Some(event_type) = text(event, "EventType") else { continue };
         if event_type == "InvocationCompleted" {
             invocations += 1;
@@ -204,6 +258,11 @@ pub fn fold(events: &[Value]) -> Timeline {
                 error: None,
                 invocation: invocations + 1,
                 callback_id: None,
+                message: None,
+                segments: Vec::new(),
+                wake: None,
+                target: None,
+                function: None,
             });
             rows.len() - 1
         });
@@ -228,11 +287,23 @@ pub fn fold(events: &[Value]) -> Timeline {
         if let Some(callback_id) = details.and_then(|d| d.get("CallbackId")).and_then(Value::as_str) {
             row.callback_id = Some(callback_id.to_owned());
         }
+        if let Some(wake) = seconds(details.and_then(|d| d.get("ScheduledEndTimestamp"))) {
+            row.wake = Some(wake);
+        }
+        if let Some(target) = details.and_then(|d| d.get("DurableExecutionArn")).and_then(Value::as_str) {
+            row.target = Some(target.to_owned());
+        }
+        if let Some(function) = details.and_then(|d| d.get("FunctionName")).and_then(Value::as_str) {
+            row.function = Some(function.to_owned());
+        }
         if matches!(phase, "Failed" | "TimedOut" | "Stopped" | "Cancelled") {
             row.error = error_type(details).or_else(|| row.error.take());
+            row.message = error_message(details).or_else(|| row.message.take());
         } else if phase == "Succeeded" {
             row.error = None;
+            row.message = None;
         }
+        track_segment(row, phase, at, details);
     }
     let parents: HashMap<String, Option<String>> = rows.iter().map(|r| (r.id.clone(), r.parent.clone())).collect();
     let kinds: HashMap<String, String> = rows.iter().map(|r| (r.id.clone(), r.kind.clone())).collect();
@@ -258,7 +329,30 @@ pub fn fold(events: &[Value]) -> Timeline {
             };
         }
     }
-    Timeline { rows, origin: origin.or(first_seen), end, outcome, invocations }
+    Timeline { rows, origin: origin.or(first_seen), end, outcome, invocations, latest }
+}
+
+/// Opens a segment when an attempt starts (or an operation first shows up), closes the open one
+/// when it ends.
+fn track_segment(row: &mut Row, phase: &str, at: Option<f64>, details: Option<&Value>) {
+    let open = row.segments.last_mut().filter(|s| s.end.is_none() && !s.status.is_final());
+    let open = match open {
+        // A step's new attempt after a failed one: a segment of its own.
+        Some(open) if !(phase == "Started" && open.status == Status::Retrying) => open,
+        _ => {
+            row.segments.push(Segment { start: at, end: None, status: row.status, error: None, message: None });
+            match row.segments.last_mut() {
+                Some(segment) => segment,
+                None => return,
+            }
+        }
+    };
+    open.status = row.status;
+    if row.status.is_final() || row.status == Status::Retrying {
+        open.end = at.or(open.start);
+        open.error = error_type(details);
+        open.message = error_message(details);
+    }
 }
 
 /// The first 8 characters of an operation id, for operations without a name.
@@ -272,6 +366,33 @@ fn short_id(id: &str) -> String {
 }
 
 impl Timeline {
+    /// The rows' indices with every operation directly under its parent (children in the order
+    /// they first appear); operations whose parent is unknown stay at the top level.
+    pub fn tree_order(&self) -> Vec<usize> {
+        let index: HashMap<&str, usize> = self.rows.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.rows.len()];
+        let mut roots = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            match row.parent.as_deref().and_then(|p| index.get(p)).copied().filter(|&p| p != i) {
+                Some(parent) => children.get_mut(parent).into_iter().for_each(|c| c.push(i)),
+                None => roots.push(i),
+            }
+        }
+        let mut order = Vec::with_capacity(self.rows.len());
+        let mut seen = vec![false; self.rows.len()];
+        let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+        while let Some(i) = stack.pop() {
+            if seen.get_mut(i).is_none_or(|seen| std::mem::replace(seen, true)) {
+                continue;
+            }
+            order.push(i);
+            stack.extend(children.get(i).into_iter().flatten().rev().copied());
+        }
+        // A cycle of parents has no root: its rows come last, in their own order.
+        order.extend((0..self.rows.len()).filter(|&i| seen.get(i) == Some(&false)));
+        order
+    }
+
     /// Renders the timeline as text no wider than `width` columns (where the content allows).
     pub fn render(&self, width: usize) -> String {
         let mut out = String::new();

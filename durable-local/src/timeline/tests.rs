@@ -138,3 +138,103 @@ fn follow_lines_report_only_what_changed() {
     assert!(lines[0].contains("charge Step try 2: succeeded"), "{lines:?}");
     assert!(after.changes_since(&after).is_empty());
 }
+
+#[test]
+fn each_attempt_is_a_segment_with_its_error() {
+    let timeline = fold(&sample());
+    let charge = &timeline.rows[0];
+    let segments: Vec<_> =
+        charge.segments.iter().map(|s| (s.start, s.end, s.status, s.error.as_deref(), s.message.as_deref())).collect();
+    assert_eq!(
+        segments,
+        [
+            (Some(1000.5), Some(1001.0), Status::Retrying, Some("TransientError"), Some("busy")),
+            (Some(1002.0), Some(1002.25), Status::Succeeded, None, None),
+        ]
+    );
+    let pause = &timeline.rows[1];
+    assert_eq!(pause.segments.len(), 1);
+    assert_eq!((pause.segments[0].start, pause.segments[0].end), (Some(1002.3), Some(1032.3)));
+    let callback = &timeline.rows[4];
+    assert_eq!(callback.segments[0].end, None);
+    assert_eq!(callback.segments[0].status, Status::Waiting);
+    assert_eq!(timeline.latest, Some(1032.8));
+}
+
+#[test]
+fn waits_know_their_wake_time_and_invokes_their_target() {
+    let events = vec![
+        json!({"EventType": "WaitStarted", "SubType": "Wait", "Id": "w", "EventTimestamp": 10.0,
+               "WaitStartedDetails": {"Duration": 5, "ScheduledEndTimestamp": 15.0}}),
+        json!({"EventType": "ChainedInvokeStarted", "SubType": "ChainedInvoke", "Id": "i", "EventTimestamp": 11.0,
+               "ChainedInvokeStartedDetails": {"FunctionName": "payments",
+                 "DurableExecutionArn": "arn:aws:lambda:us-east-1:1:function:payments:$LATEST/durable-execution/x/y"}}),
+    ];
+    let timeline = fold(&events);
+    assert_eq!(timeline.rows[0].wake, Some(15.0));
+    assert_eq!(timeline.rows[1].function.as_deref(), Some("payments"));
+    assert!(timeline.rows[1].target.as_deref().is_some_and(|t| t.ends_with("/durable-execution/x/y")));
+}
+
+#[test]
+fn children_follow_their_parent() {
+    let events = vec![
+        json!({"EventType": "ContextStarted", "Id": "a", "Name": "a"}),
+        json!({"EventType": "ContextStarted", "Id": "b", "Name": "b"}),
+        json!({"EventType": "StepStarted", "Id": "b1", "ParentId": "b", "Name": "b1"}),
+        json!({"EventType": "StepStarted", "Id": "a1", "ParentId": "a", "Name": "a1"}),
+        json!({"EventType": "StepStarted", "Id": "x", "ParentId": "y", "Name": "x"}),
+        json!({"EventType": "StepStarted", "Id": "y", "ParentId": "x", "Name": "y"}),
+    ];
+    let timeline = fold(&events);
+    let names: Vec<&str> = timeline.tree_order().into_iter().map(|i| timeline.rows[i].name.as_str()).collect();
+    assert_eq!(names, ["a", "a1", "b", "b1", "x", "y"]);
+}
+
+/// The sample finished: the callback answered, the context and the execution succeeded.
+fn finished_sample() -> Vec<Value> {
+    let mut events = sample();
+    events.extend([
+        json!({ "EventType": "CallbackSucceeded", "SubType": "Callback", "EventId": 14, "Id": "cb-0123456789",
+                "ParentId": "c1", "EventTimestamp": 1040.0, "CallbackSucceededDetails": {} }),
+        json!({ "EventType": "ContextSucceeded", "SubType": "RunInChildContext", "EventId": 15, "Id": "c1",
+                "Name": "group", "EventTimestamp": 1040.2 }),
+        json!({ "EventType": "ExecutionSucceeded", "EventId": 16, "EventTimestamp": 1040.5 }),
+    ]);
+    events
+}
+
+/// Compares `actual` with the committed snapshot `name` (rewritten with `UPDATE_SNAPSHOTS=1`).
+fn snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}; run with UPDATE_SNAPSHOTS=1 to create it", path.display()));
+    assert!(
+        expected == actual,
+        "the SVG differs from {}; look at both and rerun with UPDATE_SNAPSHOTS=1 if the change is meant\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn svg_snapshots() {
+    snapshot("timeline-running.svg", &fold(&sample()).svg());
+    snapshot("timeline-finished.svg", &fold(&finished_sample()).svg());
+}
+
+#[test]
+fn the_svg_is_standalone_and_shows_every_operation() {
+    let svg = fold(&finished_sample()).svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(!svg.contains("href") && !svg.contains("<script") && !svg.contains("url("), "{svg}");
+    for name in ["charge", "pause", "group", "inner-step", "(cb-01234…)"] {
+        assert!(svg.contains(&format!(">{name}<")), "{name} missing: {svg}");
+    }
+    assert!(svg.contains("charge attempt 1 retrying: TransientError (busy)"), "{svg}");
+    assert!(svg.contains("execution succeeded after 40.5s"), "{svg}");
+    assert_eq!(fold(&[]).svg().matches("no operations yet").count(), 1);
+}

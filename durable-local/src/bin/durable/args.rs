@@ -159,8 +159,11 @@ pub(crate) struct History {
     /// The execution ARN.
     pub(crate) arn: String,
     /// Print the events as a JSON array.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "svg")]
     pub(crate) json: bool,
+    /// Write the timeline as a standalone SVG picture to FILE (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svg: Option<std::path::PathBuf>,
 }
 
 /// `durable callback`.

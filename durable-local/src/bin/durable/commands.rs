@@ -184,6 +184,15 @@ pub(crate) async fn history(ctx: &Context, args: &History) -> Result<(), CliErro
     if args.json {
         return print_json(&Value::Array(events));
     }
+    if let Some(path) = &args.svg {
+        let svg = timeline::fold(&events).svg();
+        if path.as_os_str() == "-" {
+            print!("{svg}");
+            return Ok(());
+        }
+        return std::fs::write(path, svg)
+            .map_err(|e| CliError::Io(format!("cannot write the SVG to {}: {e}", path.display())));
+    }
     print!("{}", timeline::fold(&events).render(width()));
     Ok(())
 }

@@ -29,6 +29,9 @@ pub(crate) async fn run(global: &Global, args: &Serve) -> Result<(), CliError> {
         eprintln!("time       skipped: waits and retry delays end at once");
     }
     println!("durable service listening on {endpoint}");
+    // Like a notebook server's: the token in the URL is the page's password, exchanged for a cookie.
+    // Standard output stays the one line scripts read the endpoint from.
+    eprintln!("web page   {}", service.web_url());
     if global.endpoint.trim_end_matches('/') == endpoint {
         eprintln!("hint: in another shell, `eval \"$(durable env)\"` points AWS SDKs and the AWS CLI here");
     } else {
