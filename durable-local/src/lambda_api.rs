@@ -6,7 +6,7 @@ use super::driver::function_of;
 use super::http::{Request, Response};
 use super::routes::{api_json, function_arn_of, invalid, memory_error, not_stored};
 use super::{wait_finished, Shared};
-use durable_runtime::checkpoint::memory::{function_arn, function_name_of, ExecutionStatus, MemoryError};
+use durable_runtime::checkpoint::memory::{function_arn, ExecutionStatus, MemoryError};
 use durable_runtime::protocol::limits::{MAX_ASYNC_INVOKE_PAYLOAD_BYTES, MAX_SYNC_INVOKE_PAYLOAD_BYTES};
 use durable_runtime::protocol::{ErrorObject, OperationType, Timestamp};
 use serde_json::{json, Value};
@@ -14,18 +14,36 @@ use serde_json::{json, Value};
 /// Default and largest `MaxItems` of ListDurableExecutionsByFunction.
 const LIST_PAGE: usize = 1000;
 
-/// The function name and qualifier of an Invoke path label: a name, `name:qualifier`, or a
-/// function ARN with or without a qualifier.
+/// What AWS answers (`InvalidParameterValueException`, 400) to an Invoke of a durable function
+/// without a qualifier. Durable executions are pinned to one version of the code, so the caller must
+/// name it: a version number, an alias, or `$LATEST`.
+const UNQUALIFIED_DURABLE_INVOKE: &str = "You cannot invoke a durable function using an unqualified ARN.";
+
+/// The function name and qualifier of a function label: a name, `name:qualifier`, a function ARN
+/// (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`) or a partial ARN
+/// (`<account>:function:<name>[:<qualifier>]`).
 fn split_function(label: &str) -> (String, Option<String>) {
-    if label.starts_with("arn:") {
-        let name = function_name_of(label);
-        let qualifier = label.split(':').skip_while(|p| *p != "function").nth(2).map(str::to_owned);
-        return (name, qualifier);
-    }
-    match label.split_once(':') {
-        Some((name, qualifier)) => (name.to_owned(), Some(qualifier.to_owned())),
-        None => (label.to_owned(), None),
-    }
+    let parts: Vec<&str> = label.split(':').collect();
+    let name_at = if label.starts_with("arn:") {
+        parts.iter().position(|p| *p == "function").map(|i| i + 1)
+    } else if parts.get(1) == Some(&"function") && parts.len() >= 3 {
+        Some(2)
+    } else {
+        Some(0)
+    };
+    let Some(name_at) = name_at else { return (label.to_owned(), None) };
+    let name = parts.get(name_at).copied().unwrap_or(label).to_owned();
+    let qualifier = parts.get(name_at + 1..).filter(|rest| !rest.is_empty()).map(|rest| rest.join(":"));
+    (name, qualifier)
+}
+
+/// A qualifier the local service accepts: `$LATEST`, a version number or an alias name (1 to 128
+/// letters, digits, `-` and `_`). The local service keeps one version of each function, the code it
+/// runs now; every version number and alias name stands for it.
+fn valid_qualifier(qualifier: &str) -> bool {
+    qualifier == "$LATEST"
+        || ((1..=128).contains(&qualifier.len())
+            && qualifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 fn not_found(name: &str) -> Response {
@@ -44,8 +62,14 @@ pub(crate) async fn invoke(shared: &Shared, label: &str, request: &Request) -> R
     let (name, path_qualifier) = split_function(label);
     let qualifier = request.query("Qualifier").map(str::to_owned).or(path_qualifier);
     let Some(hosted) = shared.driver.function(&name) else { return not_found(&name) };
-    if qualifier.as_deref().is_some_and(|q| q != "$LATEST") {
-        return not_found(&format!("{name}:{}", qualifier.unwrap_or_default()));
+    match qualifier.as_deref() {
+        None if hosted.durable => return invalid(UNQUALIFIED_DURABLE_INVOKE),
+        Some(q) if !valid_qualifier(q) => {
+            return invalid(format!(
+                "qualifier `{q}` is not `$LATEST`, a version number or an alias name (letters, digits, `-`, `_`)"
+            ))
+        }
+        _ => {}
     }
     let asynchronous = match request.header("x-amz-invocation-type").unwrap_or("RequestResponse") {
         "RequestResponse" => false,
@@ -269,5 +293,17 @@ mod tests {
             split_function("arn:aws:lambda:us-east-1:1:function:orders:live"),
             ("orders".into(), Some("live".into()))
         );
+        assert_eq!(split_function("123456789012:function:orders"), ("orders".into(), None));
+        assert_eq!(split_function("123456789012:function:orders:7"), ("orders".into(), Some("7".into())));
+    }
+
+    #[test]
+    fn qualifiers() {
+        for ok in ["$LATEST", "7", "live", "blue-green_2"] {
+            assert!(valid_qualifier(ok), "{ok}");
+        }
+        for bad in ["", "LATEST$", "a:b", "x y", &"a".repeat(129)] {
+            assert!(!valid_qualifier(bad), "{bad}");
+        }
     }
 }

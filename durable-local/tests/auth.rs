@@ -469,7 +469,7 @@ mod aws_cli {
             let invoke = vec![
                 arg("invoke"),
                 arg("--function-name"),
-                arg("greeter"),
+                arg("greeter:$LATEST"),
                 arg("--payload"),
                 arg("\"Ada\""),
                 out_file.display().to_string(),
@@ -484,6 +484,8 @@ mod aws_cli {
                 arg("invoke"),
                 arg("--function-name"),
                 arg("approval"),
+                arg("--qualifier"),
+                arg("live"),
                 arg("--invocation-type"),
                 arg("Event"),
                 out_file.display().to_string(),
@@ -550,6 +552,8 @@ mod aws_cli {
                 arg("list-durable-executions-by-function"),
                 arg("--function-name"),
                 arg("approval"),
+                arg("--qualifier"),
+                arg("live"),
                 arg("--statuses"),
                 arg("RUNNING"),
             ];

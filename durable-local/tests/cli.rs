@@ -291,7 +291,7 @@ async fn with_no_service_running_list_get_and_history_read_the_store() {
         server.host_handler("greeter", greeter);
         server.skip_time(true);
         let client = server.lambda_client();
-        let out = client.invoke().function_name("greeter").payload(Blob::new("\"Bo\"")).send().await.unwrap();
+        let out = client.invoke().function_name("greeter:$LATEST").payload(Blob::new("\"Bo\"")).send().await.unwrap();
         out.durable_execution_arn().unwrap().to_owned()
     };
     // A port nothing listens on: the service is gone, the store stays.

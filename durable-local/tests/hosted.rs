@@ -46,7 +46,14 @@ async fn a_synchronous_invoke_answers_with_the_result_when_the_execution_has_fin
         server.host_handler("greeter", greeter);
         server.skip_time(true);
         let client = server.lambda_client();
-        let out = client.invoke().function_name("greeter").payload(payload("\"Ada\"")).send().await.unwrap();
+        let out = client
+            .invoke()
+            .function_name("greeter")
+            .qualifier("$LATEST")
+            .payload(payload("\"Ada\""))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(out.status_code(), 200);
         assert_eq!(out.function_error(), None);
         assert_eq!(out.payload().unwrap().as_ref(), b"\"Hello, Ada!\"");
@@ -78,7 +85,7 @@ async fn a_failed_execution_is_a_function_error_of_the_synchronous_invoke() {
     bounded(async {
         let server = LocalService::start().await.unwrap();
         server.host_handler("failing", failing);
-        let out = server.lambda_client().invoke().function_name("failing").send().await.unwrap();
+        let out = server.lambda_client().invoke().function_name("failing").qualifier("$LATEST").send().await.unwrap();
         assert_eq!(out.function_error(), Some("Unhandled"));
         let body: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
         assert_eq!(body["errorMessage"], "out of stock", "{body}");
@@ -97,6 +104,7 @@ async fn an_event_invoke_returns_at_once_and_the_service_finishes_the_execution(
         let out = client
             .invoke()
             .function_name("approval")
+            .qualifier("$LATEST")
             .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
             .payload(payload("{}"))
             .send()
@@ -144,7 +152,13 @@ async fn a_named_invoke_is_idempotent_and_another_input_under_the_name_conflicts
         });
         let client = server.lambda_client();
         let invoke = |input: &'static str| {
-            client.invoke().function_name("count").durable_execution_name("order-7").payload(payload(input)).send()
+            client
+                .invoke()
+                .function_name("count")
+                .qualifier("$LATEST")
+                .durable_execution_name("order-7")
+                .payload(payload(input))
+                .send()
         };
         let first = invoke("21").await.unwrap();
         let second = invoke("21").await.unwrap();
@@ -158,6 +172,58 @@ async fn a_named_invoke_is_idempotent_and_another_input_under_the_name_conflicts
 }
 
 #[tokio::test]
+async fn a_durable_function_is_invoked_with_a_qualifier_as_on_aws() {
+    bounded(async {
+        let server = LocalService::start().await.unwrap();
+        server.host_handler("greeter", greeter);
+        server.host_plain("shout", Arc::new(Shout));
+        server.skip_time(true);
+        let client = server.lambda_client();
+
+        // Unqualified (a name, an ARN, a partial ARN): refused with AWS's error; nothing starts.
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:greeter";
+        for unqualified in ["greeter", arn, "123456789012:function:greeter"] {
+            let refused = client.invoke().function_name(unqualified).payload(payload("\"Ada\"")).send().await;
+            let refused = refused.unwrap_err().into_service_error();
+            assert!(refused.is_invalid_parameter_value_exception(), "{unqualified}: {refused:?}");
+            assert_eq!(
+                refused.meta().message(),
+                Some("You cannot invoke a durable function using an unqualified ARN.")
+            );
+        }
+        assert!(server.service().executions().is_empty(), "an unqualified invoke started an execution");
+
+        // `$LATEST`, a version or an alias, in the name, the ARN or the Qualifier parameter.
+        let live = format!("{arn}:live");
+        let qualified = [
+            ("greeter:$LATEST", None),
+            ("greeter", Some("$LATEST")),
+            ("greeter", Some("1")),
+            ("greeter", Some("live")),
+            (live.as_str(), None),
+            ("123456789012:function:greeter:7", None),
+        ];
+        for (name, qualifier) in qualified {
+            let out = client.invoke().function_name(name).set_qualifier(qualifier.map(str::to_owned));
+            let out = out.payload(payload("\"Ada\"")).send().await;
+            let out = out.unwrap_or_else(|e| panic!("{name} {qualifier:?}: {:?}", e.into_service_error()));
+            assert_eq!(out.payload().unwrap().as_ref(), b"\"Hello, Ada!\"", "{name} {qualifier:?}");
+        }
+        let malformed = client.invoke().function_name("greeter").qualifier("no such thing").send().await;
+        assert!(malformed.unwrap_err().into_service_error().is_invalid_parameter_value_exception());
+
+        // Lookups by function take qualified names too.
+        let listed = client.list_durable_executions_by_function().function_name("greeter:live").send().await.unwrap();
+        assert_eq!(listed.durable_executions().len(), qualified.len());
+
+        // A plain function (no durable config) is still invoked unqualified, as on AWS.
+        let out = client.invoke().function_name("shout").payload(payload("\"hi\"")).send().await.unwrap();
+        assert_eq!(out.payload().unwrap().as_ref(), b"\"HI\"");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn invoking_what_is_not_hosted_or_not_json_is_refused() {
     bounded(async {
         let server = LocalService::start().await.unwrap();
@@ -165,12 +231,24 @@ async fn invoking_what_is_not_hosted_or_not_json_is_refused() {
         let client = server.lambda_client();
         let missing = client.invoke().function_name("nope").send().await.unwrap_err().into_service_error();
         assert!(missing.is_resource_not_found_exception(), "{missing:?}");
-        let qualified = client.invoke().function_name("greeter").qualifier("7").send().await.unwrap_err();
-        assert!(qualified.into_service_error().is_resource_not_found_exception());
-        let garbage = client.invoke().function_name("greeter").payload(payload("{oops")).send().await.unwrap_err();
+        let garbage = client
+            .invoke()
+            .function_name("greeter")
+            .qualifier("$LATEST")
+            .payload(payload("{oops"))
+            .send()
+            .await
+            .unwrap_err();
         assert!(garbage.into_service_error().is_invalid_request_content_exception());
         let big = "\"".to_owned() + &"x".repeat(7 * 1024 * 1024) + "\"";
-        let too_large = client.invoke().function_name("greeter").payload(payload(&big)).send().await.unwrap_err();
+        let too_large = client
+            .invoke()
+            .function_name("greeter")
+            .qualifier("$LATEST")
+            .payload(payload(&big))
+            .send()
+            .await
+            .unwrap_err();
         let too_large = too_large.into_service_error();
         assert!(too_large.is_request_too_large_exception(), "{too_large:?}");
         assert!(server.service().executions().is_empty(), "nothing was started");
@@ -189,10 +267,17 @@ async fn stop_ends_a_waiting_execution_and_list_filters_and_pages() {
         let event = aws_sdk_lambda::types::InvocationType::Event;
         let mut waiting = Vec::new();
         for _ in 0..3 {
-            let out = client.invoke().function_name("approval").invocation_type(event.clone()).send().await.unwrap();
+            let out = client
+                .invoke()
+                .function_name("approval")
+                .qualifier("$LATEST")
+                .invocation_type(event.clone())
+                .send()
+                .await
+                .unwrap();
             waiting.push(out.durable_execution_arn().unwrap().to_owned());
         }
-        client.invoke().function_name("greeter").payload(payload("\"Bo\"")).send().await.unwrap();
+        client.invoke().function_name("greeter").qualifier("$LATEST").payload(payload("\"Bo\"")).send().await.unwrap();
 
         let stopped = client.stop_durable_execution().durable_execution_arn(&waiting[0]).send().await.unwrap();
         assert!(stopped.stop_timestamp().secs() > 0);
@@ -225,7 +310,7 @@ async fn an_execution_past_its_timeout_ends_timed_out() {
     bounded(async {
         let server = LocalService::start().await.unwrap();
         server.host("approval", server.in_process(approval), Duration::from_secs(1));
-        let out = server.lambda_client().invoke().function_name("approval").send().await.unwrap();
+        let out = server.lambda_client().invoke().function_name("approval").qualifier("$LATEST").send().await.unwrap();
         assert_eq!(out.function_error(), Some("Unhandled"));
         let body: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
         assert_eq!(body["errorMessage"], "Execution timed out after 1 seconds.", "{body}");
@@ -265,7 +350,14 @@ async fn failed_invocations_are_retried_and_more_than_five_in_a_row_fail_the_exe
         server.skip_time(true);
         let flaky = Arc::new(Flaky { failures: 2, calls: AtomicUsize::new(0), inner: server.in_process(greeter) });
         server.host("flaky", flaky.clone(), Duration::from_secs(7200));
-        let out = server.lambda_client().invoke().function_name("flaky").payload(payload("\"Cy\"")).send().await;
+        let out = server
+            .lambda_client()
+            .invoke()
+            .function_name("flaky")
+            .qualifier("$LATEST")
+            .payload(payload("\"Cy\""))
+            .send()
+            .await;
         let out = out.unwrap();
         assert_eq!(out.payload().unwrap().as_ref(), b"\"Hello, Cy!\"");
         let arn = out.durable_execution_arn().unwrap();
@@ -280,7 +372,14 @@ async fn failed_invocations_are_retried_and_more_than_five_in_a_row_fail_the_exe
         let broken =
             Arc::new(Flaky { failures: usize::MAX, calls: AtomicUsize::new(0), inner: server.in_process(greeter) });
         server.host("broken", broken.clone(), Duration::from_secs(7200));
-        let out = server.lambda_client().invoke().function_name("broken").payload(payload("\"Di\"")).send().await;
+        let out = server
+            .lambda_client()
+            .invoke()
+            .function_name("broken")
+            .qualifier("$LATEST")
+            .payload(payload("\"Di\""))
+            .send()
+            .await;
         assert_eq!(out.unwrap().function_error(), Some("Unhandled"));
         assert_eq!(broken.calls.load(Ordering::SeqCst), 6, "five retries after the first failure");
     })
@@ -301,11 +400,24 @@ async fn a_chained_invoke_runs_the_target_as_an_execution_of_its_own() {
         server.host_handler("caller", caller);
         server.skip_time(true);
         let client = server.lambda_client();
-        let out = client.invoke().function_name("caller").payload(payload("\"Eve\"")).send().await.unwrap();
+        let out = client
+            .invoke()
+            .function_name("caller")
+            .qualifier("$LATEST")
+            .payload(payload("\"Eve\""))
+            .send()
+            .await
+            .unwrap();
         let result: String = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
         assert!(result.starts_with("Hello, Eve! / "), "{result}");
         assert!(result.contains("Function not found"), "{result}");
-        let greeter = client.list_durable_executions_by_function().function_name("greeter").send().await.unwrap();
+        let greeter = client
+            .list_durable_executions_by_function()
+            .function_name("greeter")
+            .qualifier("$LATEST")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(greeter.durable_executions().len(), 1);
         assert_eq!(greeter.durable_executions()[0].status().as_str(), "SUCCEEDED");
     })
@@ -327,7 +439,14 @@ async fn a_timer_armed_before_a_restart_fires_after_it() {
             server.host_handler("pause", pause);
             let client = server.lambda_client();
             let event = aws_sdk_lambda::types::InvocationType::Event;
-            let out = client.invoke().function_name("pause").invocation_type(event).send().await.unwrap();
+            let out = client
+                .invoke()
+                .function_name("pause")
+                .qualifier("$LATEST")
+                .invocation_type(event)
+                .send()
+                .await
+                .unwrap();
             let arn = out.durable_execution_arn().unwrap().to_owned();
             // Until the first invocation has ended with the wait armed.
             while server.service().invocations(&arn).is_empty() {
@@ -391,7 +510,14 @@ async fn a_plain_function_answers_invoke_and_chained_invokes() {
         assert!(server.service().executions().is_empty());
 
         // A chained invoke of it completes with its response, or fails with its error.
-        let out = client.invoke().function_name("asks").payload(payload("\"hey\"")).send().await.unwrap();
+        let out = client
+            .invoke()
+            .function_name("asks")
+            .qualifier("$LATEST")
+            .payload(payload("\"hey\""))
+            .send()
+            .await
+            .unwrap();
         let result: String = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
         assert!(result.starts_with("HEY / ") && result.contains("give me a string"), "{result}");
         let history = server.history_json(out.durable_execution_arn().unwrap());

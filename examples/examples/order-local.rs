@@ -59,6 +59,7 @@ async fn main() -> Result<(), durable_runtime::Error> {
     let started = client
         .invoke()
         .function_name(FUNCTION)
+        .qualifier("$LATEST")
         .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
         .payload(aws_sdk_lambda::primitives::Blob::new(input.into_bytes()))
         .send()

@@ -102,6 +102,7 @@ fn acknowledged_work_survives_kill_9_of_the_server() {
             let invoke = client
                 .invoke()
                 .function_name("soak-steps")
+                .qualifier("$LATEST")
                 .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
                 .payload(aws_sdk_lambda::primitives::Blob::new(input.clone().into_bytes()))
                 .send();

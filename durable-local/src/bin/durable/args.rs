@@ -85,7 +85,8 @@ pub(crate) struct Serve {
 /// `durable invoke`.
 #[derive(Debug, Args)]
 pub(crate) struct Invoke {
-    /// The function name.
+    /// The function: `NAME` (invoked as `NAME:$LATEST`), `NAME:QUALIFIER` (a version or an alias),
+    /// or a function ARN.
     pub(crate) name: String,
     /// The input: JSON text, `@file`, or `-` for standard input (default `{}`).
     pub(crate) input: Option<String>,

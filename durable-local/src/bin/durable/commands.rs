@@ -67,7 +67,18 @@ fn spinner(message: String) -> ProgressBar {
     bar
 }
 
-/// `durable invoke`.
+/// Whether a function name, ARN or partial ARN already carries a qualifier (`name:live`,
+/// `arn:aws:lambda:…:function:name:7`).
+fn has_qualifier(function: &str) -> bool {
+    let parts: Vec<&str> = function.split(':').collect();
+    match parts.iter().position(|p| *p == "function") {
+        Some(at) if function.starts_with("arn:") || at == 1 => parts.len() > at + 2,
+        _ => parts.len() > 1,
+    }
+}
+
+/// `durable invoke`. A name without a qualifier is invoked as `$LATEST`: the service, like AWS,
+/// refuses an unqualified invoke of a durable function.
 pub(crate) async fn invoke(ctx: &Context, args: &Invoke) -> Result<(), CliError> {
     let payload = input::json_payload(args.input.as_deref(), &mut std::io::stdin())?;
     let wait = !args.asynchronous && !args.follow;
@@ -75,6 +86,7 @@ pub(crate) async fn invoke(ctx: &Context, args: &Invoke) -> Result<(), CliError>
         .client
         .invoke()
         .function_name(&args.name)
+        .set_qualifier((!has_qualifier(&args.name)).then(|| "$LATEST".to_owned()))
         .payload(Blob::new(payload))
         .invocation_type(if wait { InvocationType::RequestResponse } else { InvocationType::Event });
     if let Some(name) = &args.execution_name {
@@ -445,5 +457,20 @@ mod tests {
         assert!(lines[1].contains("SUCCEEDED  hello") && lines[1].contains("2026-01-01 00:00:00Z"), "{table}");
         assert!(lines[1].contains("1.5s") && lines[1].ends_with(arn), "{table}");
         assert_eq!(execution_table(&[]).lines().last(), Some("no executions"));
+    }
+
+    #[test]
+    fn qualified_function_names() {
+        for qualified in [
+            "hello:live",
+            "hello:$LATEST",
+            "123456789012:function:hello:7",
+            "arn:aws:lambda:us-east-1:1:function:hello:3",
+        ] {
+            assert!(has_qualifier(qualified), "{qualified}");
+        }
+        for bare in ["hello", "123456789012:function:hello", "arn:aws:lambda:us-east-1:1:function:hello"] {
+            assert!(!has_qualifier(bare), "{bare}");
+        }
     }
 }
