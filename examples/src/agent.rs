@@ -40,7 +40,7 @@ use std::time::Duration;
 /// The most turns (model calls) an agent run may take, whatever the input asks.
 pub const MAX_TURNS: u32 = 12;
 /// How long a person has to approve a risky tool call (the customer is waiting; it also keeps a
-/// run within the one-hour `ExecutionTimeout` of `deploy/template.yaml`).
+/// run within the one-hour `ExecutionTimeout` of `deploy/sam/template.yaml`).
 pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What the workflow is started with.
