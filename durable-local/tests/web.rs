@@ -159,6 +159,7 @@ async fn start_approval(service: &LocalService) -> String {
     let out = client
         .invoke()
         .function_name("approval")
+        .qualifier("$LATEST")
         .invocation_type(durable_runtime::checkpoint::aws::aws_sdk_lambda::types::InvocationType::Event)
         .payload(durable_runtime::checkpoint::aws::aws_sdk_lambda::primitives::Blob::new(r#"{"id": 42}"#))
         .send()
@@ -305,18 +306,25 @@ const ENTER: &str = "\u{E007}";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
-    async fn start(test: &str) -> Browser {
-        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+    /// Starts chromedriver and a headless Chromium. `None` when chromedriver is missing on a
+    /// developer's machine (the tests say so and skip); CI sets `DURABLE_TEST_REQUIRE_TOOLS=1`,
+    /// which makes a missing browser a failure.
+    async fn start(test: &str) -> Option<Browser> {
+        let found = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .map(PathBuf::from)
             .find(|p| p.exists())
-            .or_else(|| which("chromedriver"))
-            .unwrap_or_else(|| {
-                panic!(
-                    "chromedriver is not installed: these browser tests need Debian's `chromium` and `chromium-driver` \
-                     (`apt-get install -y chromium chromium-driver`; .ci/run installs them)"
-                )
-            });
+            .or_else(|| which("chromedriver"));
+        let Some(chromedriver) = found else {
+            let advice = "these browser tests need Debian's `chromium` and `chromium-driver` \
+                          (`apt-get install -y chromium chromium-driver`; .ci/run installs them)";
+            assert!(
+                std::env::var_os("DURABLE_TEST_REQUIRE_TOOLS").is_none_or(|v| v.is_empty() || v == "0"),
+                "chromedriver is not installed: {advice}"
+            );
+            eprintln!("note: chromedriver is not installed, so the browser test `{test}` is skipped: {advice}");
+            return None;
+        };
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = std::process::Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -366,7 +374,7 @@ impl Browser {
             .to_owned();
         let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web").join(test);
         std::fs::create_dir_all(&shots).unwrap();
-        Browser { driver, authority, session, shots, profile }
+        Some(Browser { driver, authority, session, shots, profile })
     }
 
     async fn command(&self, method: &str, path: &str, body: Value) -> Value {
@@ -505,7 +513,7 @@ fn base64_decode(text: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
-    let browser = Browser::start("callback").await;
+    let Some(browser) = Browser::start("callback").await else { return };
     tokio::time::timeout(BOUND, async {
         let service = LocalService::start().await.unwrap();
         service.host_handler("approval", approval);
@@ -611,7 +619,7 @@ async fn in_a_browser_the_page_shows_an_execution_and_answers_its_callback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_a_10000_operation_execution_renders_in_under_a_second() {
     const OPERATIONS: usize = 10_000;
-    let browser = Browser::start("big").await;
+    let Some(browser) = Browser::start("big").await else { return };
     tokio::time::timeout(BOUND, async {
         let service = LocalService::start().await.unwrap();
         let arn = service.change(|s| s.start_execution("big", Some("null".to_owned()))).await.unwrap();
