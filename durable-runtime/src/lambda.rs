@@ -88,7 +88,11 @@ impl<H, I, O> DurableService<H, I, O> {
     }
 
     /// One invocation for `envelope`, with Lambda's `context`.
-    fn invocation(&self, envelope: InvocationInput, context: &LambdaContext) -> BoxFuture<Result<InvocationOutput, InvocationError>>
+    fn invocation(
+        &self,
+        envelope: InvocationInput,
+        context: &LambdaContext,
+    ) -> BoxFuture<Result<InvocationOutput, InvocationError>>
     where
         H: Handler<I, O>,
         I: DeserializeOwned + Send + 'static,

@@ -185,4 +185,3 @@ fn a_record_stays_small_whatever_details_it_could_carry() {
     // that a record does not carry the space of all six kinds inline.
     assert!(std::mem::size_of::<Operation>() <= 240, "{}", std::mem::size_of::<Operation>());
 }
-

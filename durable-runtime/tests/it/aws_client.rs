@@ -249,7 +249,8 @@ async fn checkpoint_sends_the_wire_format_and_converts_the_response() {
     wait.sub_type = Some(OperationSubType::Wait);
     wait.start_timestamp = Some(Timestamp::from_millis(1_767_225_600_000));
     wait.end_timestamp = Some(Timestamp::from_millis(1_767_225_602_250));
-    wait.wait_details = Some(Box::new(WaitDetails { scheduled_end_timestamp: Some(Timestamp::from_millis(1_767_225_602_200)) }));
+    wait.wait_details =
+        Some(Box::new(WaitDetails { scheduled_end_timestamp: Some(Timestamp::from_millis(1_767_225_602_200)) }));
     assert_eq!(ops[2], wait);
 
     let failed = ops[3].step_details.clone().unwrap();

@@ -126,8 +126,11 @@ impl StoredExecution {
                     let attempt = attempt + 1;
                     op.status = OperationStatus::Failed;
                     op.end_timestamp = Some(now);
-                    op.step_details =
-                        Some(Box::new(StepDetails { attempt: Some(attempt), error: update.error.clone(), ..Default::default() }));
+                    op.step_details = Some(Box::new(StepDetails {
+                        attempt: Some(attempt),
+                        error: update.error.clone(),
+                        ..Default::default()
+                    }));
                     let details = EventDetails {
                         error: update.error.clone().map(EventError::full),
                         retry_details: Some(RetryDetails {
@@ -240,7 +243,8 @@ impl StoredExecution {
         self.timers.insert(i);
         let id = callback_id.clone();
         self.update_op(i, now, |op| {
-            op.callback_details = Some(Box::new(CallbackDetails { callback_id: Some(id.clone()), ..Default::default() }));
+            op.callback_details =
+                Some(Box::new(CallbackDetails { callback_id: Some(id.clone()), ..Default::default() }));
             let details =
                 EventDetails { callback_id: Some(id), timeout, heartbeat_timeout: heartbeat, ..Default::default() };
             (EventType::CallbackStarted, details)
