@@ -292,7 +292,7 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
             Box::new(protocol::ContextDetails {
                 replay_children: d.replay_children,
                 result: d.result,
-                error: d.error.map(error_from_sdk_object),
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
         step_details: op.step_details.map(|d| {
@@ -300,7 +300,7 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
                 attempt: Some(u32::try_from(d.attempt).unwrap_or(0)),
                 next_attempt_timestamp: d.next_attempt_timestamp.map(timestamp_from_sdk),
                 result: d.result,
-                error: d.error.map(error_from_sdk_object),
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
         wait_details: op.wait_details.map(|d| {
@@ -312,11 +312,14 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
             Box::new(protocol::CallbackDetails {
                 callback_id: d.callback_id,
                 result: d.result,
-                error: d.error.map(error_from_sdk_object),
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
         chained_invoke_details: op.chained_invoke_details.map(|d| {
-            Box::new(protocol::ChainedInvokeDetails { result: d.result, error: d.error.map(error_from_sdk_object) })
+            Box::new(protocol::ChainedInvokeDetails {
+                result: d.result,
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
+            })
         }),
     }
 }

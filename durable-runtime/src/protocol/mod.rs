@@ -187,7 +187,7 @@ pub struct ContextDetails {
     pub result: Option<String>,
     /// Error of a failed context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `StepDetails` of a STEP operation.
@@ -205,7 +205,7 @@ pub struct StepDetails {
     pub result: Option<String>,
     /// Error of the last failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `WaitDetails` of a WAIT operation.
@@ -229,7 +229,7 @@ pub struct CallbackDetails {
     pub result: Option<String>,
     /// The error the external system sent, or a timeout error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `ChainedInvokeDetails` of a CHAINED_INVOKE operation.
@@ -241,7 +241,7 @@ pub struct ChainedInvokeDetails {
     pub result: Option<String>,
     /// The target's error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// An error as the service records it. Every member is optional.

@@ -256,7 +256,7 @@ async fn checkpoint_sends_the_wire_format_and_converts_the_response() {
     let failed = ops[3].step_details.clone().unwrap();
     assert_eq!(failed.attempt, Some(3));
     assert_eq!(
-        failed.error,
+        failed.error.map(|e| *e),
         Some(ErrorObject {
             error_message: Some("no".into()),
             error_type: Some("Declined".into()),

@@ -128,7 +128,7 @@ impl StoredExecution {
                     op.end_timestamp = Some(now);
                     op.step_details = Some(Box::new(StepDetails {
                         attempt: Some(attempt),
-                        error: update.error.clone(),
+                        error: update.error.clone().map(Box::new),
                         ..Default::default()
                     }));
                     let details = EventDetails {
@@ -149,7 +149,7 @@ impl StoredExecution {
                         attempt: Some(attempt),
                         next_attempt_timestamp: Some(after(now, delay)),
                         result: update.payload.clone(),
-                        error: update.error.clone(),
+                        error: update.error.clone().map(Box::new),
                     }));
                     let retry =
                         Some(RetryDetails { current_attempt: Some(attempt), next_attempt_delay_seconds: Some(delay) });
@@ -198,7 +198,7 @@ impl StoredExecution {
                 op.context_details = Some(Box::new(ContextDetails {
                     replay_children: update.context_options.and_then(|o| o.replay_children),
                     result: None,
-                    error: update.error.clone(),
+                    error: update.error.clone().map(Box::new),
                 }));
                 let details = EventDetails { error: update.error.clone().map(EventError::full), ..Default::default() };
                 (EventType::ContextFailed, details)

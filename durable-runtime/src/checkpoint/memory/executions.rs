@@ -255,7 +255,7 @@ pub(super) fn propagate_to_caller(inner: &mut Inner, arn: &str, now: Timestamp) 
     entry.op.end_timestamp = Some(now);
     entry.op.chained_invoke_details = Some(Box::new(match status {
         ExecutionStatus::Succeeded => ChainedInvokeDetails { result, error: None },
-        _ => ChainedInvokeDetails { result: None, error: Some(error) },
+        _ => ChainedInvokeDetails { result: None, error: Some(Box::new(error)) },
     }));
     let op = entry.op.clone();
     caller.push_event(event_type, Some(&op), details, now);
