@@ -1,17 +1,27 @@
-//! `replay`: one invocation that replays N completed steps, against the floor of only deserializing
-//! the same envelope with serde_json.
+//! `replay`: one invocation that replays N completed steps (1k, 10k, 100k), against the floor of
+//! parsing the same envelope bytes into a `serde_json::Value`.
 //!
 //! The envelope is produced for real: the workflow runs N steps and a wait on the in-memory service,
 //! the wait's timer fires, and the next invocation's envelope (N completed steps, one completed wait) is
 //! what gets replayed. Replay sends no checkpoint.
+//!
+//! - `parse_value`: bytes → `serde_json::Value`, nothing else (the floor);
+//! - `replay_from_value`: bytes → `Value` → [`invoke`] → output bytes, the path of a caller holding a
+//!   `Value`;
+//! - `replay_from_bytes`: bytes → typed envelope → [`invoke_envelope`] → output bytes, the path of the
+//!   Lambda entry point (`lambda_runtime` deserializes the event straight from the body bytes).
+//!
+//! `test_runner/10000_steps`: a whole [`TestRunner`] run of a 10,000-step workflow on the in-memory
+//! service: the live invocation (one checkpoint per step), the wait, the replaying invocation, and the
+//! runner's replay audit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use durable_runtime::checkpoint::memory::MemoryService;
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::invoke;
 use durable_runtime::protocol::{InvocationInput, InvocationOutput, InvocationStatus};
-use durable_runtime::{DurableContext, Error, Options};
+use durable_runtime::testing::{ExecutionStatus, TestRunner};
+use durable_runtime::{invoke, invoke_envelope, DurableContext, Error, Options};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,45 +35,65 @@ async fn workflow(ctx: DurableContext, n: u32) -> Result<u64, Error> {
     Ok(sum)
 }
 
-/// Runs the first invocation live and returns the envelope of the second.
-fn envelope(rt: &tokio::runtime::Runtime, n: u32) -> (Value, Arc<dyn CheckpointClient>) {
+/// Runs the first invocation live and returns the bytes of the second one's envelope.
+fn envelope(rt: &tokio::runtime::Runtime, n: u32) -> (Vec<u8>, Arc<dyn CheckpointClient>) {
     rt.block_on(async {
         let service = MemoryService::new();
         let client: Arc<dyn CheckpointClient> = Arc::new(service.clone());
         let arn = service.start_execution("bench", Some(n.to_string()));
-        let first = serde_json::to_value(service.invocation_input(&arn).unwrap()).unwrap();
-        let out = invoke(&workflow, first, client.clone(), &Options::default()).await.unwrap();
-        let out: InvocationOutput = serde_json::from_value(out).unwrap();
+        let first = service.invocation_input(&arn).unwrap();
+        let out = invoke_envelope(&workflow, first, client.clone(), &Options::default()).await.unwrap();
         assert_eq!(out.status, InvocationStatus::Pending);
         service.complete_invocation(&arn, Ok(out)).unwrap();
         let due = service.next_timer(&arn).unwrap();
         service.advance_to(&arn, due);
-        (serde_json::to_value(service.invocation_input(&arn).unwrap()).unwrap(), client)
+        (serde_json::to_vec(&service.invocation_input(&arn).unwrap()).unwrap(), client)
     })
 }
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut group = c.benchmark_group("replay");
-    group.sample_size(10);
-    for n in [10_000u32, 100_000] {
-        let (event, client) = envelope(&rt, n);
-        let text = serde_json::to_string(&event).unwrap();
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for n in [1_000u32, 10_000, 100_000] {
+        let (bytes, client) = envelope(&rt, n);
         group.throughput(Throughput::Elements(u64::from(n)));
-        group.bench_with_input(BenchmarkId::new("deserialize_only", n), &event, |b, event| {
-            b.iter(|| serde_json::from_value::<InvocationInput>(event.clone()).unwrap())
+        group.bench_with_input(BenchmarkId::new("parse_value", n), &bytes, |b, bytes| {
+            b.iter(|| serde_json::from_slice::<Value>(bytes).unwrap())
         });
-        group.bench_with_input(BenchmarkId::new("deserialize_text_only", n), &text, |b, text| {
-            b.iter(|| serde_json::from_str::<InvocationInput>(text).unwrap())
-        });
-        group.bench_with_input(BenchmarkId::new("replay_invocation", n), &event, |b, event| {
+        group.bench_with_input(BenchmarkId::new("replay_from_value", n), &bytes, |b, bytes| {
             b.iter(|| {
-                let out = rt.block_on(invoke(&workflow, event.clone(), client.clone(), &Options::default())).unwrap();
+                let event: Value = serde_json::from_slice(bytes).unwrap();
+                let out = rt.block_on(invoke(&workflow, event, client.clone(), &Options::default())).unwrap();
                 assert_eq!(out["Status"], "SUCCEEDED");
-                out
+                serde_json::to_vec(&out).unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("replay_from_bytes", n), &bytes, |b, bytes| {
+            b.iter(|| {
+                let event: InvocationInput = serde_json::from_slice(bytes).unwrap();
+                let out: InvocationOutput =
+                    rt.block_on(invoke_envelope(&workflow, event, client.clone(), &Options::default())).unwrap();
+                assert_eq!(out.status, InvocationStatus::Succeeded);
+                serde_json::to_vec(&out).unwrap()
             })
         });
     }
+    group.finish();
+
+    let mut group = c.benchmark_group("test_runner");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("10000_steps", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let runner = TestRunner::new(workflow);
+                let result = runner.run(10_000u32).await.unwrap();
+                assert_eq!(result.status(), ExecutionStatus::Succeeded);
+                result
+            })
+        })
+    });
     group.finish();
 }
 

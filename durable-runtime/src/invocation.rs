@@ -143,7 +143,8 @@ impl Options {
 ///
 /// `Err` means the invocation itself failed and should be retried by the service (a malformed
 /// envelope, or a checkpoint failure that a retry can fix); failures of the execution are `Ok` FAILED
-/// envelopes.
+/// envelopes. A caller holding the envelope's bytes should deserialize them into an
+/// [`InvocationInput`] and call [`invoke_envelope`], which skips the intermediate `Value`.
 pub async fn invoke<H, I, O>(
     handler: &H,
     event: serde_json::Value,
@@ -155,25 +156,44 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    invoke_tracked(handler, event, client, options, false).await.map(|(output, _)| output)
+    let envelope: InvocationInput =
+        serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
+    let output = invoke_envelope(handler, envelope, client, options).await?;
+    serde_json::to_value(output)
+        .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
 }
 
-/// [`invoke`], also returning the ids of the recorded operations the code reached, in order, when
-/// `track_visits` is set (the test runner's replay audit).
-pub(crate) async fn invoke_tracked<H, I, O>(
+/// [`invoke`] for an envelope already deserialized into the wire types, answering with the typed
+/// output envelope. This is the path of the Lambda entry point, which deserializes the event
+/// straight from the bytes it receives.
+pub async fn invoke_envelope<H, I, O>(
     handler: &H,
-    event: serde_json::Value,
+    envelope: InvocationInput,
     client: Arc<dyn CheckpointClient>,
     options: &Options,
-    track_visits: bool,
-) -> Result<(serde_json::Value, Vec<Arc<str>>), InvocationError>
+) -> Result<InvocationOutput, InvocationError>
 where
     H: Handler<I, O>,
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    let envelope: InvocationInput =
-        serde_json::from_value(event).map_err(|e| InvocationError::Envelope(e.to_string()))?;
+    invoke_tracked(handler, envelope, client, options, false).await.map(|(output, _)| output)
+}
+
+/// [`invoke_envelope`], also returning the ids of the recorded operations the code reached, in
+/// order, when `track_visits` is set (the test runner's replay audit).
+pub(crate) async fn invoke_tracked<H, I, O>(
+    handler: &H,
+    envelope: InvocationInput,
+    client: Arc<dyn CheckpointClient>,
+    options: &Options,
+    track_visits: bool,
+) -> Result<(InvocationOutput, Vec<Arc<str>>), InvocationError>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
     let InvocationInput { durable_execution_arn, checkpoint_token, initial_execution_state, .. } = envelope;
     let operations =
         load_operations(&durable_execution_arn, &checkpoint_token, initial_execution_state, client.as_ref()).await?;
@@ -225,8 +245,6 @@ where
         };
         exec.hooks.emit(|p| p.on_invocation_end(&info));
     }
-    let output = serde_json::to_value(output)
-        .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))?;
     Ok((output, exec.visited()))
 }
 

@@ -3,10 +3,14 @@
 //! benchmarks.
 //!
 //! Each invocation receives the service's durable-execution envelope, runs the handler through
-//! [`crate::invocation::invoke`] and answers with the output envelope (`SUCCEEDED`, `FAILED` or
+//! [`crate::invocation::invoke_envelope`] and answers with the output envelope (`SUCCEEDED`, `FAILED` or
 //! `PENDING`). A handler failure is a `FAILED` envelope, a successful Lambda response that ends the
 //! execution. Only an [`InvocationError`] (a malformed envelope, or a checkpoint failure that a retry
 //! can fix) becomes a Lambda invocation error, which makes the service invoke the function again.
+//!
+//! [`run`] registers an [`EnvelopeService`], which `lambda_runtime` hands the envelope deserialized
+//! straight from the bytes of the request into the wire types: no `serde_json::Value` of the whole
+//! envelope is ever built. [`DurableService`] takes and answers a `Value`, for callers who hold one.
 //!
 //! Unless a client is injected, the checkpoint client is an [`AwsCheckpointClient`] built once per
 //! process from the environment, on the first invocation.
@@ -25,7 +29,8 @@
 
 use crate::checkpoint::aws::AwsCheckpointClient;
 use crate::checkpoint::{BoxFuture, CheckpointClient};
-use crate::invocation::{invoke, Handler, InvocationError, Options};
+use crate::invocation::{invoke_envelope, Handler, InvocationError, Options};
+use crate::protocol::{InvocationInput, InvocationOutput};
 #[doc(no_inline)]
 pub use lambda_runtime::{self, Context as LambdaContext, LambdaEvent};
 use serde::de::DeserializeOwned;
@@ -47,7 +52,8 @@ async fn default_client() -> Arc<dyn CheckpointClient> {
 }
 
 /// The `tower::Service` of a durable function: one call is one invocation, from the service's
-/// envelope (as JSON) to the output envelope (as JSON).
+/// envelope (as a JSON value) to the output envelope (as a JSON value). [`run`] registers its
+/// [`typed`](Self::typed) form, which skips the values.
 ///
 /// Cloning is cheap: clones share the handler, the options and the client.
 pub struct DurableService<H, I, O> {
@@ -71,6 +77,82 @@ impl<H, I, O> DurableService<H, I, O> {
     pub fn options(mut self, options: Options) -> Self {
         self.options = Arc::new(options);
         self
+    }
+
+    /// The same service over the typed envelope (what [`run`] registers): `lambda_runtime`
+    /// deserializes the request bytes straight into an [`InvocationInput`], and the answer is the
+    /// typed [`InvocationOutput`].
+    #[must_use]
+    pub fn typed(self) -> EnvelopeService<H, I, O> {
+        EnvelopeService { inner: self }
+    }
+
+    /// One invocation for `envelope`, with Lambda's `context`.
+    fn invocation(
+        &self,
+        envelope: InvocationInput,
+        context: &LambdaContext,
+    ) -> BoxFuture<Result<InvocationOutput, InvocationError>>
+    where
+        H: Handler<I, O>,
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+    {
+        let handler = Arc::clone(&self.handler);
+        let options = Arc::clone(&self.options);
+        let client = self.client.clone();
+        let request_id = context.request_id.clone();
+        let deadline_ms = context.deadline;
+        Box::pin(async move {
+            let client = match client {
+                Some(client) => client,
+                None => default_client().await,
+            };
+            // Plugins see Lambda's own request id for this invocation.
+            let mut options = (*options).clone();
+            options.request_id = Some(request_id);
+            // Batched updates must be sent before Lambda stops the invocation.
+            if deadline_ms > 0 {
+                options.deadline = Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(deadline_ms));
+            }
+            invoke_envelope(&*handler, envelope, client, &options).await
+        })
+    }
+}
+
+/// A [`DurableService`] over the typed envelope: see [`DurableService::typed`].
+pub struct EnvelopeService<H, I, O> {
+    inner: DurableService<H, I, O>,
+}
+
+impl<H, I, O> Clone for EnvelopeService<H, I, O> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<H, I, O> fmt::Debug for EnvelopeService<H, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EnvelopeService").field(&self.inner).finish()
+    }
+}
+
+impl<H, I, O> tower::Service<LambdaEvent<InvocationInput>> for EnvelopeService<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    type Response = InvocationOutput;
+    type Error = InvocationError;
+    type Future = BoxFuture<Result<InvocationOutput, InvocationError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<InvocationInput>) -> Self::Future {
+        self.inner.invocation(event.payload, &event.context)
     }
 }
 
@@ -109,23 +191,12 @@ where
     }
 
     fn call(&mut self, event: LambdaEvent<serde_json::Value>) -> Self::Future {
-        let handler = Arc::clone(&self.handler);
-        let options = Arc::clone(&self.options);
-        let client = self.client.clone();
+        let envelope = serde_json::from_value::<InvocationInput>(event.payload);
+        let invocation = envelope.map(|envelope| self.invocation(envelope, &event.context));
         Box::pin(async move {
-            let client = match client {
-                Some(client) => client,
-                None => default_client().await,
-            };
-            // Plugins see Lambda's own request id for this invocation.
-            let mut options = (*options).clone();
-            options.request_id = Some(event.context.request_id.clone());
-            // Batched updates must be sent before Lambda stops the invocation.
-            if event.context.deadline > 0 {
-                options.deadline =
-                    Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline));
-            }
-            invoke(&*handler, event.payload, client, &options).await
+            let output = invocation.map_err(|e| InvocationError::Envelope(e.to_string()))?.await?;
+            serde_json::to_value(output)
+                .map_err(|e| InvocationError::Envelope(format!("cannot encode the output envelope: {e}")))
         })
     }
 }
@@ -179,7 +250,7 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    lambda_runtime::run(service(handler).options(options)).await
+    lambda_runtime::run(service(handler).options(options).typed()).await
 }
 
 /// [`run`] on a Tokio runtime of its own, for a `main` without `#[tokio::main]` (and without a direct
@@ -290,6 +361,19 @@ mod tests {
         let mut svc = service(echo).client(client.clone());
         let out = svc.ready().await.unwrap().call(event(envelope(r#"{"orderId":"42"}"#, ""))).await.unwrap();
         assert_eq!(out, json!({ "Status": "SUCCEEDED", "Result": r#"{"echo":{"orderId":"42"}}"# }));
+    }
+
+    #[tokio::test]
+    async fn the_typed_service_answers_what_the_value_service_answers() {
+        let client: Arc<dyn CheckpointClient> = Arc::new(FakeService::default());
+        let bytes = serde_json::to_vec(&envelope(r#"{"orderId":"42"}"#, "")).unwrap();
+        // What `lambda_runtime` does with the request body for the typed service.
+        let typed: InvocationInput = serde_json::from_slice(&bytes).unwrap();
+        let mut svc = service(echo).client(client.clone()).typed();
+        let out = svc.call(LambdaEvent::new(typed, LambdaContext::default())).await.unwrap();
+        assert_eq!(out, InvocationOutput::succeeded(r#"{"echo":{"orderId":"42"}}"#.to_owned()));
+        let value = service(echo).client(client).call(event(serde_json::from_slice(&bytes).unwrap())).await.unwrap();
+        assert_eq!(serde_json::to_value(&out).unwrap(), value);
     }
 
     #[tokio::test]

@@ -212,7 +212,7 @@ impl OperationInfo {
             start_timestamp: op.start_timestamp,
             end_timestamp: op.end_timestamp,
             result,
-            error,
+            error: error.map(|e| *e),
             attempt: step.and_then(|d| d.attempt),
             is_replay,
         }

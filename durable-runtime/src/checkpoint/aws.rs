@@ -285,29 +285,42 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
         start_timestamp,
         end_timestamp: op.end_timestamp.map(timestamp_from_sdk),
         status: OperationStatus::parse(op.status.as_str()),
-        execution_details: op.execution_details.map(|d| protocol::ExecutionDetails { input_payload: d.input_payload }),
-        context_details: op.context_details.map(|d| protocol::ContextDetails {
-            replay_children: d.replay_children,
-            result: d.result,
-            error: d.error.map(error_from_sdk_object),
+        execution_details: op
+            .execution_details
+            .map(|d| Box::new(protocol::ExecutionDetails { input_payload: d.input_payload })),
+        context_details: op.context_details.map(|d| {
+            Box::new(protocol::ContextDetails {
+                replay_children: d.replay_children,
+                result: d.result,
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
+            })
         }),
-        step_details: op.step_details.map(|d| protocol::StepDetails {
-            attempt: Some(u32::try_from(d.attempt).unwrap_or(0)),
-            next_attempt_timestamp: d.next_attempt_timestamp.map(timestamp_from_sdk),
-            result: d.result,
-            error: d.error.map(error_from_sdk_object),
+        step_details: op.step_details.map(|d| {
+            Box::new(protocol::StepDetails {
+                attempt: Some(u32::try_from(d.attempt).unwrap_or(0)),
+                next_attempt_timestamp: d.next_attempt_timestamp.map(timestamp_from_sdk),
+                result: d.result,
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
+            })
         }),
-        wait_details: op.wait_details.map(|d| protocol::WaitDetails {
-            scheduled_end_timestamp: d.scheduled_end_timestamp.map(timestamp_from_sdk),
+        wait_details: op.wait_details.map(|d| {
+            Box::new(protocol::WaitDetails {
+                scheduled_end_timestamp: d.scheduled_end_timestamp.map(timestamp_from_sdk),
+            })
         }),
-        callback_details: op.callback_details.map(|d| protocol::CallbackDetails {
-            callback_id: d.callback_id,
-            result: d.result,
-            error: d.error.map(error_from_sdk_object),
+        callback_details: op.callback_details.map(|d| {
+            Box::new(protocol::CallbackDetails {
+                callback_id: d.callback_id,
+                result: d.result,
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
+            })
         }),
-        chained_invoke_details: op
-            .chained_invoke_details
-            .map(|d| protocol::ChainedInvokeDetails { result: d.result, error: d.error.map(error_from_sdk_object) }),
+        chained_invoke_details: op.chained_invoke_details.map(|d| {
+            Box::new(protocol::ChainedInvokeDetails {
+                result: d.result,
+                error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
+            })
+        }),
     }
 }
 

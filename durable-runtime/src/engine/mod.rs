@@ -6,13 +6,15 @@
 //! act before they can go on (a timer, a retry delay, a callback).
 
 pub(crate) mod ids;
+mod records;
 
 use crate::checkpoint::batch::{Batch, Queue};
 use crate::checkpoint::{Batching, CheckpointClient, CheckpointError, ErrorClass};
 use crate::error::{DurableError, ErrorKind};
 use crate::protocol::{Operation, OperationSubType, OperationType, OperationUpdate};
 use ids::OpId;
-use std::collections::{HashMap, HashSet};
+use records::Records;
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,37 +22,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The state of one invocation of one execution.
-/// The recorded operations: kept in the order they arrived, indexed by id. Records are large, so they
-/// are never moved once loaded (a map of them would move every record on each growth).
-struct Records {
-    ops: Vec<Operation>,
-    index: HashMap<String, usize>,
-}
-
-impl Records {
-    fn new(ops: Vec<Operation>) -> Self {
-        let mut index = HashMap::with_capacity(ops.len());
-        for (i, op) in ops.iter().enumerate() {
-            index.insert(op.id.clone(), i);
-        }
-        Self { ops, index }
-    }
-
-    fn get(&self, id: &str) -> Option<&Operation> {
-        self.index.get(id).and_then(|&i| self.ops.get(i))
-    }
-
-    fn upsert(&mut self, op: Operation) {
-        match self.index.get(op.id.as_str()).and_then(|&i| self.ops.get_mut(i)) {
-            Some(slot) => *slot = op,
-            None => {
-                self.index.insert(op.id.clone(), self.ops.len());
-                self.ops.push(op);
-            }
-        }
-    }
-}
-
 pub(crate) struct Execution {
     pub(crate) arn: String,
     pub(crate) client: Arc<dyn CheckpointClient>,

@@ -259,13 +259,13 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
             OperationStatus::Succeeded => decode_or_json(&self.serdes, details.result.as_deref(), what),
             OperationStatus::Failed => Err(recorded_failure(
                 ErrorKind::CallbackFailed,
-                details.error.as_ref(),
+                details.error.as_deref(),
                 ErrorKind::CallbackFailed.default_error_type(),
                 || format!("{} failed", self.what),
             )),
             OperationStatus::TimedOut => Err(recorded_failure(
                 ErrorKind::CallbackTimedOut,
-                details.error.as_ref(),
+                details.error.as_deref(),
                 CALLBACK_TIMEOUT_ERROR_TYPE,
                 || format!("{} timed out", self.what),
             )),

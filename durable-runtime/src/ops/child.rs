@@ -121,7 +121,7 @@ where
                 OperationStatus::Succeeded => {
                     Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || shell.label()))
                 }
-                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
+                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
                 OperationStatus::Started => Plan::Live(Run { send_start: false, record: true }),
                 other => Plan::Unknown(other.to_string()),
             }

@@ -141,7 +141,7 @@ impl<O: DeserializeOwned + Send + 'static> Prepared<O> {
         let replay = shell.replay(|record| {
             let Some(record) = record else { return Plan::Live(()) };
             let details = record.chained_invoke_details.as_ref();
-            let (result, error) = (details.and_then(|d| d.result.as_deref()), details.and_then(|d| d.error.as_ref()));
+            let (result, error) = (details.and_then(|d| d.result.as_deref()), details.and_then(|d| d.error.as_deref()));
             match &record.status {
                 OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => Plan::Park,
                 OperationStatus::Succeeded => Plan::Done(decode_or_json(&self.result_serdes, result, || shell.label())),

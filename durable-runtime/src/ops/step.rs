@@ -217,7 +217,7 @@ where
                 OperationStatus::Succeeded => {
                     Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || shell.label()))
                 }
-                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
+                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
                 OperationStatus::Pending => Plan::Park,
                 OperationStatus::Ready => Plan::Live(Resume::Attempt { attempt, send_start: true }),
                 OperationStatus::Started => Plan::Live(match self.semantics {

@@ -316,7 +316,7 @@ where
             let state = details.and_then(|d| d.result.as_deref());
             match &record.status {
                 OperationStatus::Succeeded => Plan::Done(read(state)),
-                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
+                OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
                 OperationStatus::Pending => Plan::Park,
                 // The carried state, read before the START that clears it. An interrupted check
                 // (STARTED) has lost it to its START and starts over from the initial state.

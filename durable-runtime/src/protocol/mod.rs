@@ -96,6 +96,9 @@ pub enum InvocationStatus {
 }
 
 /// An operation of the execution state, as the service records it.
+///
+/// The details are boxed: a record carries at most one of them, and a replaying invocation holds
+/// every record of the execution at once, so each record stays small (see `size_of` in the tests).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Operation {
@@ -123,22 +126,22 @@ pub struct Operation {
     pub status: OperationStatus,
     /// Details of the EXECUTION operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_details: Option<ExecutionDetails>,
+    pub execution_details: Option<Box<ExecutionDetails>>,
     /// Details of a CONTEXT operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_details: Option<ContextDetails>,
+    pub context_details: Option<Box<ContextDetails>>,
     /// Details of a STEP operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_details: Option<StepDetails>,
+    pub step_details: Option<Box<StepDetails>>,
     /// Details of a WAIT operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_details: Option<WaitDetails>,
+    pub wait_details: Option<Box<WaitDetails>>,
     /// Details of a CALLBACK operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callback_details: Option<CallbackDetails>,
+    pub callback_details: Option<Box<CallbackDetails>>,
     /// Details of a CHAINED_INVOKE operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chained_invoke_details: Option<ChainedInvokeDetails>,
+    pub chained_invoke_details: Option<Box<ChainedInvokeDetails>>,
 }
 
 impl Operation {
@@ -184,7 +187,7 @@ pub struct ContextDetails {
     pub result: Option<String>,
     /// Error of a failed context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `StepDetails` of a STEP operation.
@@ -202,7 +205,7 @@ pub struct StepDetails {
     pub result: Option<String>,
     /// Error of the last failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `WaitDetails` of a WAIT operation.
@@ -226,7 +229,7 @@ pub struct CallbackDetails {
     pub result: Option<String>,
     /// The error the external system sent, or a timeout error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// `ChainedInvokeDetails` of a CHAINED_INVOKE operation.
@@ -238,7 +241,7 @@ pub struct ChainedInvokeDetails {
     pub result: Option<String>,
     /// The target's error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub error: Option<Box<ErrorObject>>,
 }
 
 /// An error as the service records it. Every member is optional.

@@ -178,3 +178,10 @@ fn malformed_envelopes_are_rejected_with_the_member_named() {
     let err = serde_json::from_value::<InvocationInput>(wrong).unwrap_err().to_string();
     assert!(err.contains("invalid type"), "{err}");
 }
+
+#[test]
+fn a_record_stays_small_whatever_details_it_could_carry() {
+    // A replaying invocation holds every record of the execution at once: the details are boxed so
+    // that a record does not carry the space of all six kinds inline.
+    assert!(std::mem::size_of::<Operation>() <= 240, "{}", std::mem::size_of::<Operation>());
+}

@@ -95,16 +95,13 @@ where
         initial_execution_state: ExecutionState { operations: operations.clone(), next_marker: None },
         updated_operation_ids: None,
     };
-    let event = serde_json::to_value(&envelope).map_err(|e| format!("cannot build the replay envelope: {e}"))?;
     let recorder = Arc::new(Recorder::default());
     let client: Arc<dyn CheckpointClient> = recorder.clone();
     // No plugins and no log output: the replay is the runner's, not the workflow's.
-    let replay = invoke_tracked(handler, event, client, &Options::default(), true)
+    let replay = invoke_tracked(handler, envelope, client, &Options::default(), true)
         .with_subscriber(tracing::subscriber::NoSubscriber::default())
         .await;
     let (output, visited) = replay.map_err(|e| format!("the replay invocation failed: {e}"))?;
-    let output: InvocationOutput =
-        serde_json::from_value(output).map_err(|e| format!("the replay returned no output envelope: {e}"))?;
 
     let updates = std::mem::take(&mut *recorder.updates.lock().unwrap_or_else(PoisonError::into_inner));
     let execution_output = updates.iter().find(|u| u.op_type == OperationType::Execution).cloned();

@@ -233,7 +233,7 @@ async fn checkpoint_sends_the_wire_format_and_converts_the_response() {
     step.name = Some("fetch-name".into());
     step.sub_type = Some(OperationSubType::Step);
     step.start_timestamp = Some(Timestamp::from_millis(1_767_225_600_120));
-    step.step_details = Some(StepDetails { attempt: Some(0), ..StepDetails::default() });
+    step.step_details = Some(Box::new(StepDetails { attempt: Some(0), ..StepDetails::default() }));
     assert_eq!(ops[0], step);
 
     let mut cb = Operation::new("cb-1", OperationType::Callback, OperationStatus::Started);
@@ -242,20 +242,21 @@ async fn checkpoint_sends_the_wire_format_and_converts_the_response() {
     cb.sub_type = Some(OperationSubType::Callback);
     cb.start_timestamp = Some(Timestamp::from_millis(1_767_225_600_400));
     cb.callback_details =
-        Some(CallbackDetails { callback_id: Some("opaque-callback-id".into()), ..Default::default() });
+        Some(Box::new(CallbackDetails { callback_id: Some("opaque-callback-id".into()), ..Default::default() }));
     assert_eq!(ops[1], cb);
 
     let mut wait = Operation::new("w-1", OperationType::Wait, OperationStatus::Succeeded);
     wait.sub_type = Some(OperationSubType::Wait);
     wait.start_timestamp = Some(Timestamp::from_millis(1_767_225_600_000));
     wait.end_timestamp = Some(Timestamp::from_millis(1_767_225_602_250));
-    wait.wait_details = Some(WaitDetails { scheduled_end_timestamp: Some(Timestamp::from_millis(1_767_225_602_200)) });
+    wait.wait_details =
+        Some(Box::new(WaitDetails { scheduled_end_timestamp: Some(Timestamp::from_millis(1_767_225_602_200)) }));
     assert_eq!(ops[2], wait);
 
     let failed = ops[3].step_details.clone().unwrap();
     assert_eq!(failed.attempt, Some(3));
     assert_eq!(
-        failed.error,
+        failed.error.map(|e| *e),
         Some(ErrorObject {
             error_message: Some("no".into()),
             error_type: Some("Declined".into()),

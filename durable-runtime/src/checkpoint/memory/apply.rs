@@ -100,18 +100,18 @@ impl StoredExecution {
             match update.action {
                 OperationAction::Start => {
                     op.status = OperationStatus::Started;
-                    op.step_details = Some(StepDetails { attempt: Some(attempt), ..Default::default() });
+                    op.step_details = Some(Box::new(StepDetails { attempt: Some(attempt), ..Default::default() }));
                     (EventType::StepStarted, EventDetails::default())
                 }
                 OperationAction::Succeed => {
                     let attempt = attempt + 1;
                     op.status = OperationStatus::Succeeded;
                     op.end_timestamp = Some(now);
-                    op.step_details = Some(StepDetails {
+                    op.step_details = Some(Box::new(StepDetails {
                         attempt: Some(attempt),
                         result: update.payload.clone(),
                         ..Default::default()
-                    });
+                    }));
                     let details = EventDetails {
                         result: update.payload.clone().map(EventPayload::full),
                         retry_details: Some(RetryDetails {
@@ -126,8 +126,11 @@ impl StoredExecution {
                     let attempt = attempt + 1;
                     op.status = OperationStatus::Failed;
                     op.end_timestamp = Some(now);
-                    op.step_details =
-                        Some(StepDetails { attempt: Some(attempt), error: update.error.clone(), ..Default::default() });
+                    op.step_details = Some(Box::new(StepDetails {
+                        attempt: Some(attempt),
+                        error: update.error.clone().map(Box::new),
+                        ..Default::default()
+                    }));
                     let details = EventDetails {
                         error: update.error.clone().map(EventError::full),
                         retry_details: Some(RetryDetails {
@@ -142,12 +145,12 @@ impl StoredExecution {
                     let attempt = attempt + 1;
                     let delay = delay.unwrap_or(0);
                     op.status = OperationStatus::Pending;
-                    op.step_details = Some(StepDetails {
+                    op.step_details = Some(Box::new(StepDetails {
                         attempt: Some(attempt),
                         next_attempt_timestamp: Some(after(now, delay)),
                         result: update.payload.clone(),
-                        error: update.error.clone(),
-                    });
+                        error: update.error.clone().map(Box::new),
+                    }));
                     let retry =
                         Some(RetryDetails { current_attempt: Some(attempt), next_attempt_delay_seconds: Some(delay) });
                     match &update.payload {
@@ -180,11 +183,11 @@ impl StoredExecution {
             OperationAction::Succeed => {
                 op.status = OperationStatus::Succeeded;
                 op.end_timestamp = Some(now);
-                op.context_details = Some(ContextDetails {
+                op.context_details = Some(Box::new(ContextDetails {
                     replay_children: update.context_options.and_then(|o| o.replay_children),
                     result: update.payload.clone(),
                     error: None,
-                });
+                }));
                 let details =
                     EventDetails { result: update.payload.clone().map(EventPayload::full), ..Default::default() };
                 (EventType::ContextSucceeded, details)
@@ -192,11 +195,11 @@ impl StoredExecution {
             _ => {
                 op.status = OperationStatus::Failed;
                 op.end_timestamp = Some(now);
-                op.context_details = Some(ContextDetails {
+                op.context_details = Some(Box::new(ContextDetails {
                     replay_children: update.context_options.and_then(|o| o.replay_children),
                     result: None,
-                    error: update.error.clone(),
-                });
+                    error: update.error.clone().map(Box::new),
+                }));
                 let details = EventDetails { error: update.error.clone().map(EventError::full), ..Default::default() };
                 (EventType::ContextFailed, details)
             }
@@ -213,7 +216,7 @@ impl StoredExecution {
             }
             self.timers.insert(i);
             self.update_op(i, now, |op| {
-                op.wait_details = Some(WaitDetails { scheduled_end_timestamp: Some(end) });
+                op.wait_details = Some(Box::new(WaitDetails { scheduled_end_timestamp: Some(end) }));
                 let details =
                     EventDetails { duration: Some(seconds), scheduled_end_timestamp: Some(end), ..Default::default() };
                 (EventType::WaitStarted, details)
@@ -240,7 +243,8 @@ impl StoredExecution {
         self.timers.insert(i);
         let id = callback_id.clone();
         self.update_op(i, now, |op| {
-            op.callback_details = Some(CallbackDetails { callback_id: Some(id.clone()), ..Default::default() });
+            op.callback_details =
+                Some(Box::new(CallbackDetails { callback_id: Some(id.clone()), ..Default::default() }));
             let details =
                 EventDetails { callback_id: Some(id), timeout, heartbeat_timeout: heartbeat, ..Default::default() };
             (EventType::CallbackStarted, details)

@@ -23,7 +23,7 @@ impl MemoryService {
     pub fn callback_failure(&self, callback_id: &str, error: ErrorObject) -> Result<(), MemoryError> {
         self.answer_callback(callback_id, |op| {
             op.status = OperationStatus::Failed;
-            op.callback_details.get_or_insert_with(Default::default).error = Some(error.clone());
+            op.callback_details.get_or_insert_with(Default::default).error = Some(Box::new(error.clone()));
             (EventType::CallbackFailed, EventDetails { error: Some(EventError::full(error)), ..Default::default() })
         })
     }

@@ -157,7 +157,7 @@ fn create_execution(
     let mut op = Operation::new(execution_id, OperationType::Execution, OperationStatus::Started);
     op.name = Some(name);
     op.start_timestamp = Some(now);
-    op.execution_details = Some(ExecutionDetails { input_payload: input_payload.clone() });
+    op.execution_details = Some(Box::new(ExecutionDetails { input_payload: input_payload.clone() }));
     exec.insert(op.clone());
     let details = EventDetails {
         input: Some(EventPayload { payload: input_payload, truncated: false }),
@@ -253,10 +253,10 @@ pub(super) fn propagate_to_caller(inner: &mut Inner, arn: &str, now: Timestamp) 
     };
     entry.op.status = op_status;
     entry.op.end_timestamp = Some(now);
-    entry.op.chained_invoke_details = Some(match status {
+    entry.op.chained_invoke_details = Some(Box::new(match status {
         ExecutionStatus::Succeeded => ChainedInvokeDetails { result, error: None },
-        _ => ChainedInvokeDetails { result: None, error: Some(error) },
-    });
+        _ => ChainedInvokeDetails { result: None, error: Some(Box::new(error)) },
+    }));
     let op = entry.op.clone();
     caller.push_event(event_type, Some(&op), details, now);
     caller.touch(i);

@@ -313,7 +313,7 @@ impl StoredExecution {
                 };
                 op.status = OperationStatus::TimedOut;
                 op.end_timestamp = Some(now);
-                op.callback_details.get_or_insert_with(Default::default).error = Some(error.clone());
+                op.callback_details.get_or_insert_with(Default::default).error = Some(Box::new(error.clone()));
                 Some((
                     EventType::CallbackTimedOut,
                     EventDetails { error: Some(EventError::full(error)), ..Default::default() },

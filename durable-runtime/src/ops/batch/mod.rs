@@ -403,7 +403,7 @@ where
                 }
             }
             OperationStatus::Succeeded => Plan::Done(summary::read(shell, payload, &serdes)),
-            OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_ref())),
+            OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
             OperationStatus::Started => Plan::Live(Run { send_start: false, record: true, decision: None }),
             other => Plan::Unknown(other.to_string()),
         }

@@ -69,7 +69,7 @@ fn the_targets_outcome_completes_the_callers_operation() {
     service.complete_invocation(&failing, Ok(InvocationOutput::failed(error.clone()))).unwrap();
     let op = service.operation(&caller, "inv").unwrap();
     assert_eq!(op.status, OperationStatus::Failed);
-    assert_eq!(op.chained_invoke_details.unwrap().error, Some(error));
+    assert_eq!(op.chained_invoke_details.unwrap().error, Some(Box::new(error)));
     let last: Value = serde_json::to_value(service.history(&caller).last().unwrap()).unwrap();
     assert_eq!(last["EventType"], "ChainedInvokeFailed");
 }
