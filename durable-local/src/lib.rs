@@ -415,16 +415,7 @@ impl LocalService {
     /// The history of the execution `arn` as GetDurableExecutionHistory answers it (JSON events,
     /// timestamps in epoch seconds), all of it; empty for an unknown execution.
     pub fn history_json(&self, arn: &str) -> Vec<serde_json::Value> {
-        self.shared
-            .service
-            .history(arn)
-            .iter()
-            .filter_map(|event| serde_json::to_value(event).ok())
-            .map(|mut event| {
-                routes::to_api_timestamps(&mut event);
-                event
-            })
-            .collect()
+        routes::api_history(&self.shared.service, arn)
     }
 
     /// Waits until the execution `arn` has finished; its status then.

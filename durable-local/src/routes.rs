@@ -100,6 +100,20 @@ pub(crate) fn to_api_timestamps(value: &mut Value) {
     }
 }
 
+/// The whole history of the execution `arn` as GetDurableExecutionHistory answers it (JSON events,
+/// timestamps in epoch seconds); empty for an unknown execution.
+pub(crate) fn api_history(service: &durable_runtime::checkpoint::memory::MemoryService, arn: &str) -> Vec<Value> {
+    service
+        .history(arn)
+        .iter()
+        .filter_map(|event| serde_json::to_value(event).ok())
+        .map(|mut event| {
+            to_api_timestamps(&mut event);
+            event
+        })
+        .collect()
+}
+
 pub(crate) fn api_json(value: impl serde::Serialize) -> Response {
     match serde_json::to_value(value) {
         Ok(mut value) => {

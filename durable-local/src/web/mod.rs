@@ -19,7 +19,7 @@
 use crate::auth::CredentialsError;
 use crate::http::{Request, Response};
 use crate::{routes, timeline, Shared};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -231,15 +231,7 @@ fn timeline_of(shared: &Shared, arn: &str) -> Response {
             arn.to_owned(),
         ));
     }
-    let events: Vec<Value> = service
-        .history(arn)
-        .iter()
-        .filter_map(|event| serde_json::to_value(event).ok())
-        .map(|mut event| {
-            routes::to_api_timestamps(&mut event);
-            event
-        })
-        .collect();
+    let events = routes::api_history(service, arn);
     let mut folded = timeline::fold(&events);
     let order = folded.tree_order();
     let mut rows: Vec<Option<timeline::Row>> = folded.rows.drain(..).map(Some).collect();

@@ -164,31 +164,43 @@ async fn a_crash_mid_batch_reruns_only_the_unsent_at_least_once_steps() {
     }
 }
 
+/// A quick step, then a step whose body takes `slow_ms`.
+fn quick_then_slow(
+    slow_ms: u64,
+) -> impl Fn(DurableContext, ()) -> BoxFuture<Result<u32, Error>> + Send + Sync + 'static {
+    move |ctx: DurableContext, _: ()| {
+        Box::pin(async move {
+            let a = ctx.step(|_| async { Ok::<_, Error>(1) }).name("quick").await?;
+            let b = ctx
+                .step(move |_| async move {
+                    tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+                    Ok::<_, Error>(2)
+                })
+                .name("slow")
+                .await?;
+            Ok(a + b)
+        })
+    }
+}
+
+/// Asserts that the first request carried the quick step's result and not the slow one's.
+fn quick_result_went_out_first(service: &MemoryService, arn: &str) {
+    let requests = service.requests(arn);
+    let first: Vec<_> =
+        requests[0].updates.iter().map(|u| (u.name.clone().unwrap_or_default(), u.action.clone())).collect();
+    assert!(first.contains(&("quick".to_owned(), OperationAction::Succeed)), "{first:?}");
+    assert!(!first.iter().any(|(name, action)| name == "slow" && *action == OperationAction::Succeed), "{first:?}");
+}
+
 #[tokio::test]
 async fn a_slow_step_does_not_hold_back_the_result_before_it() {
     let service = MemoryService::new();
-    let handler = |ctx: DurableContext, _: ()| async move {
-        let a = ctx.step(|_| async { Ok::<_, Error>(1) }).name("quick").await?;
-        let b = ctx
-            .step(|_| async {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                Ok::<_, Error>(2)
-            })
-            .name("slow")
-            .await?;
-        Ok::<_, Error>(a + b)
-    };
     let options = Options::default().batching(Batching::default().max_delay(Duration::from_millis(20)));
-    let result = TestRunner::new(handler).with_service(service.clone()).options(options).run(()).await.unwrap();
+    let result =
+        TestRunner::new(quick_then_slow(300)).with_service(service.clone()).options(options).run(()).await.unwrap();
     assert_eq!(result.output::<u32>().unwrap(), 3);
-    let requests = service.requests(result.execution_arn());
-    let first: Vec<_> =
-        requests[0].updates.iter().map(|u| (u.name.clone().unwrap_or_default(), u.action.clone())).collect();
-    assert!(
-        first.contains(&("quick".to_owned(), OperationAction::Succeed)),
-        "the quick step's result went out after the delay, while the slow one ran: {first:?}"
-    );
-    assert!(!first.iter().any(|(name, action)| name == "slow" && *action == OperationAction::Succeed), "{first:?}");
+    // The quick step's result went out after the delay, while the slow one ran.
+    quick_result_went_out_first(&service, result.execution_arn());
 }
 
 #[tokio::test]
@@ -249,26 +261,12 @@ async fn the_fault_matrix_passes_with_batching_on() {
 #[tokio::test]
 async fn batched_results_go_out_before_the_lambda_deadline() {
     let service = MemoryService::new();
-    let handler = |ctx: DurableContext, _: ()| async move {
-        let a = ctx.step(|_| async { Ok::<_, Error>(1) }).name("quick").await?;
-        let b = ctx
-            .step(|_| async {
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                Ok::<_, Error>(2)
-            })
-            .name("slow")
-            .await?;
-        Ok::<_, Error>(a + b)
-    };
     // The delay bound alone would hold the quick step's result for an hour; the deadline (2 s of
     // margin are kept before it) makes it go out after about 100 ms, while the slow step runs.
     let deadline = std::time::SystemTime::now() + Duration::from_millis(2100);
     let options = long_batches().deadline(Some(deadline));
-    let result = TestRunner::new(handler).with_service(service.clone()).options(options).run(()).await.unwrap();
+    let result =
+        TestRunner::new(quick_then_slow(400)).with_service(service.clone()).options(options).run(()).await.unwrap();
     assert_eq!(result.output::<u32>().unwrap(), 3);
-    let requests = service.requests(result.execution_arn());
-    let first: Vec<_> =
-        requests[0].updates.iter().map(|u| (u.name.clone().unwrap_or_default(), u.action.clone())).collect();
-    assert!(first.contains(&("quick".to_owned(), OperationAction::Succeed)), "{first:?}");
-    assert!(!first.iter().any(|(name, action)| name == "slow" && *action == OperationAction::Succeed), "{first:?}");
+    quick_result_went_out_first(&service, result.execution_arn());
 }
