@@ -16,40 +16,15 @@
 //! runner's replay audit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+use common::{envelope, workflow};
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use durable_runtime::checkpoint::memory::MemoryService;
-use durable_runtime::checkpoint::CheckpointClient;
 use durable_runtime::protocol::{InvocationInput, InvocationOutput, InvocationStatus};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};
-use durable_runtime::{invoke, invoke_envelope, DurableContext, Error, Options};
+use durable_runtime::{invoke, invoke_envelope, Options};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
-
-async fn workflow(ctx: DurableContext, n: u32) -> Result<u64, Error> {
-    let mut sum = 0u64;
-    for i in 0..n {
-        sum += ctx.step(move |_| async move { Ok::<_, Error>(u64::from(i)) }).await?;
-    }
-    ctx.wait(Duration::from_secs(1)).await?;
-    Ok(sum)
-}
-
-/// Runs the first invocation live and returns the bytes of the second one's envelope.
-fn envelope(rt: &tokio::runtime::Runtime, n: u32) -> (Vec<u8>, Arc<dyn CheckpointClient>) {
-    rt.block_on(async {
-        let service = MemoryService::new();
-        let client: Arc<dyn CheckpointClient> = Arc::new(service.clone());
-        let arn = service.start_execution("bench", Some(n.to_string()));
-        let first = service.invocation_input(&arn).unwrap();
-        let out = invoke_envelope(&workflow, first, client.clone(), &Options::default()).await.unwrap();
-        assert_eq!(out.status, InvocationStatus::Pending);
-        service.complete_invocation(&arn, Ok(out)).unwrap();
-        let due = service.next_timer(&arn).unwrap();
-        service.advance_to(&arn, due);
-        (serde_json::to_vec(&service.invocation_input(&arn).unwrap()).unwrap(), client)
-    })
-}
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -111,16 +111,16 @@ fn long_batches() -> Options {
     Options::default().batching(Batching::default().max_delay(Duration::from_secs(3600)).max_updates(1000))
 }
 
+/// Runs [`mixed`] with long batches on `service`.
+async fn run_mixed(runs: &Runs, service: &MemoryService) -> durable_runtime::testing::TestResult {
+    TestRunner::new(mixed(runs.clone())).with_service(service.clone()).options(long_batches()).run(()).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_crash_mid_batch_reruns_only_the_unsent_at_least_once_steps() {
     let runs = Runs::default();
     let service = MemoryService::new();
-    let result = TestRunner::new(mixed(runs.clone()))
-        .with_service(service.clone())
-        .options(long_batches())
-        .run(())
-        .await
-        .unwrap();
+    let result = run_mixed(&runs, &service).await;
     assert_eq!(result.output::<u32>().unwrap(), 120);
     let requests = service.requests(result.execution_arn());
     let shape: Vec<Vec<String>> = requests
@@ -147,12 +147,7 @@ async fn a_crash_mid_batch_reruns_only_the_unsent_at_least_once_steps() {
         runs.clear();
         let service = MemoryService::new();
         service.fault_at(call, fault.clone());
-        let result = TestRunner::new(mixed(runs.clone()))
-            .with_service(service.clone())
-            .options(long_batches())
-            .run(())
-            .await
-            .unwrap();
+        let result = run_mixed(&runs, &service).await;
         assert_eq!(result.status(), ExecutionStatus::Succeeded, "{fault} at {call}");
         assert_eq!(result.output::<u32>().unwrap(), 120, "{fault} at {call}");
         assert_eq!(service.fault_hits().len(), 1, "{fault} at {call} fired");
