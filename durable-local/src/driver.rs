@@ -164,8 +164,15 @@ async fn step(shared: &Arc<Shared>) -> Wakeups {
     let mut wake = Wakeups::default();
     for arn in service.running_executions() {
         let name = function_of(&arn);
+        let link = service.chained_invocation_of(&arn);
+        // The target of a chained invoke starts once its caller's invocation has ended, so its
+        // outcome is recorded after the caller's InvocationCompleted, in the order the service's
+        // history has it (the caller suspends waiting for it, or goes on to its end).
+        if link.as_ref().is_some_and(|link| driver.running().contains(&link.caller_arn)) {
+            continue;
+        }
         let Some(hosted) = driver.function(&name) else {
-            if driver.hosts_any() && service.chained_invocation_of(&arn).is_some() {
+            if driver.hosts_any() && link.is_some() {
                 let error = function_not_found(&name);
                 let _ = shared.change(|| async { service.fail_execution(&arn, error) }).await;
             }

@@ -526,3 +526,45 @@ async fn a_plain_function_answers_invoke_and_chained_invokes() {
     })
     .await;
 }
+
+/// Invokes `shout` with a number (which fails at once), and keeps its invocation busy with a slow
+/// step in a parallel branch, so the target would finish first if it started at once.
+async fn invokes_while_busy(ctx: DurableContext, _: Value) -> Result<String, Error> {
+    let settled = ctx
+        .all_settled(|ctx| {
+            (
+                ctx.invoke::<_, String>("shout", 42).name("shout a number"),
+                ctx.step(|_| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok::<_, Error>("slow".to_owned())
+                })
+                .name("slow"),
+            )
+        })
+        .await?;
+    Ok(format!("{settled:?}"))
+}
+
+#[tokio::test]
+async fn a_chained_invoke_completes_after_the_callers_invocation_in_the_history() {
+    bounded(async {
+        let server = LocalService::start().await.unwrap();
+        server.host_plain("shout", Arc::new(Shout));
+        server.host_handler("busy", invokes_while_busy);
+        let out = server
+            .lambda_client()
+            .invoke()
+            .function_name("busy")
+            .qualifier("$LATEST")
+            .payload(payload("{}"))
+            .send()
+            .await
+            .unwrap();
+        let history = server.history_json(out.durable_execution_arn().unwrap());
+        let types: Vec<&str> = history.iter().filter_map(|e| e["EventType"].as_str()).collect();
+        let completed = types.iter().position(|t| *t == "InvocationCompleted").expect("an invocation ended");
+        let failed = types.iter().position(|t| *t == "ChainedInvokeFailed").expect("the invoke failed");
+        assert!(completed < failed, "the target ran while its caller's invocation did: {types:?}");
+    })
+    .await;
+}
