@@ -57,33 +57,71 @@ impl Namespace {
     /// The wire id the next position will get, without claiming it.
     pub(crate) fn peek_id(&self) -> String {
         let n = self.counter.load(Ordering::Relaxed) + 1;
-        match &self.prefix {
-            Some(owner) => hash_id(&format!("{}-{n}", owner.positional)),
-            None => hash_id(&n.to_string()),
-        }
+        hash_id(&positional(self.prefix.as_ref().map(|owner| &*owner.positional), n))
     }
 
     /// Claims the next position.
     pub(crate) fn next(&self) -> OpId {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let positional: Arc<str> = match &self.prefix {
-            Some(owner) => format!("{}-{n}", owner.positional).into(),
-            None => n.to_string().into(),
-        };
-        OpId { id: hash_id(&positional).into(), positional, parent_id: self.parent_id.clone() }
+        let positional = positional(self.prefix.as_ref().map(|owner| &*owner.positional), n);
+        let hex = hex_sha256(&positional);
+        OpId { id: Arc::from(as_str(&hex)), positional, parent_id: self.parent_id.clone() }
     }
+}
+
+/// The positional path of position `n` under `prefix` (`None` at the root): `n` or `prefix-n`,
+/// assembled on the stack when it is short (it almost always is), so the `Arc` is the only
+/// allocation.
+fn positional(prefix: Option<&str>, n: u32) -> Arc<str> {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(at..).unwrap_or_default();
+    let mut buf = [0u8; 64];
+    let prefix = prefix.map(str::as_bytes).unwrap_or_default();
+    let dash = usize::from(!prefix.is_empty());
+    let len = prefix.len() + dash + digits.len();
+    if len > buf.len() {
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(&b"-"[..dash]);
+        out.extend_from_slice(digits);
+        return Arc::from(String::from_utf8_lossy(&out));
+    }
+    buf[..prefix.len()].copy_from_slice(prefix);
+    buf[prefix.len()..prefix.len() + dash].copy_from_slice(&b"-"[..dash]);
+    buf[prefix.len() + dash..len].copy_from_slice(digits);
+    Arc::from(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+}
+
+/// Lowercase hex SHA-256 of `positional`, as ASCII bytes.
+fn hex_sha256(positional: &str) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(positional.as_bytes());
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest.iter()) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0x0f)];
+    }
+    out
+}
+
+/// The text of the hex digits (ASCII, so the conversion cannot fail).
+fn as_str(hex: &[u8; 64]) -> &str {
+    std::str::from_utf8(hex).unwrap_or_default()
 }
 
 /// Lowercase hex SHA-256 of `positional`.
 pub(crate) fn hash_id(positional: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(positional.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest.iter() {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
+    as_str(&hex_sha256(positional)).to_owned()
 }
 
 #[cfg(test)]
