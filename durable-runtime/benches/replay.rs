@@ -6,10 +6,11 @@
 //! what gets replayed. Replay sends no checkpoint.
 //!
 //! - `parse_value`: bytes → `serde_json::Value`, nothing else (the floor);
+//! - `parse_typed`: bytes → typed envelope ([`envelope_from_slice`]), nothing else;
 //! - `replay_from_value`: bytes → `Value` → [`invoke`] → output bytes, the path of a caller holding a
 //!   `Value`;
-//! - `replay_from_bytes`: bytes → typed envelope → [`invoke_envelope`] → output bytes, the path of the
-//!   Lambda entry point (`lambda_runtime` deserializes the event straight from the body bytes).
+//! - `replay_from_bytes`: bytes → typed envelope ([`envelope_from_slice`]) → [`invoke_envelope`] →
+//!   output bytes, the path of the Lambda entry point, which reads the request body itself.
 //!
 //! `test_runner/10000_steps`: a whole [`TestRunner`] run of a 10,000-step workflow on the in-memory
 //! service: the live invocation (one checkpoint per step), the wait, the replaying invocation, and the
@@ -20,9 +21,9 @@ mod common;
 use common::{envelope, workflow};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use durable_runtime::protocol::{InvocationInput, InvocationOutput, InvocationStatus};
+use durable_runtime::protocol::{InvocationOutput, InvocationStatus};
 use durable_runtime::testing::{ExecutionStatus, TestRunner};
-use durable_runtime::{invoke, invoke_envelope, Options};
+use durable_runtime::{envelope_from_slice, invoke, invoke_envelope, Options};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("parse_value", n), &bytes, |b, bytes| {
             b.iter(|| serde_json::from_slice::<Value>(bytes).unwrap())
         });
+        group.bench_with_input(BenchmarkId::new("parse_typed", n), &bytes, |b, bytes| {
+            b.iter(|| envelope_from_slice(bytes).unwrap())
+        });
         group.bench_with_input(BenchmarkId::new("replay_from_value", n), &bytes, |b, bytes| {
             b.iter(|| {
                 let event: Value = serde_json::from_slice(bytes).unwrap();
@@ -46,7 +50,7 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("replay_from_bytes", n), &bytes, |b, bytes| {
             b.iter(|| {
-                let event: InvocationInput = serde_json::from_slice(bytes).unwrap();
+                let event = envelope_from_slice(bytes).unwrap();
                 let out: InvocationOutput =
                     rt.block_on(invoke_envelope(&workflow, event, client.clone(), &Options::default())).unwrap();
                 assert_eq!(out.status, InvocationStatus::Succeeded);

@@ -9,9 +9,9 @@
 //!
 //! - `parse_value`: bytes → `serde_json::Value` (the floor of the old entry point);
 //! - `replay_from_value`: bytes → `Value` → [`invoke`] → output bytes;
-//! - `replay_from_bytes`: bytes → typed envelope → [`invoke_envelope`] → output bytes, the way the
-//!   Lambda entry point runs (`lambda_runtime` drops the request body once the event is
-//!   deserialized).
+//! - `replay_from_bytes`: bytes → typed envelope ([`envelope_from_slice`]) → [`invoke_envelope`] →
+//!   output bytes, the way the Lambda entry point runs (it drops the request body once the envelope
+//!   is read).
 //!
 //! `cargo bench -p durable-runtime --no-default-features --bench replay_memory [-- STEPS...]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -21,8 +21,8 @@ use common::{envelope, workflow};
 
 use durable_runtime::checkpoint::memory::MemoryService;
 use durable_runtime::checkpoint::CheckpointClient;
-use durable_runtime::protocol::{InvocationInput, InvocationOutput, InvocationStatus};
-use durable_runtime::{invoke, invoke_envelope, Options};
+use durable_runtime::protocol::{InvocationOutput, InvocationStatus};
+use durable_runtime::{envelope_from_slice, invoke, invoke_envelope, Options};
 use serde_json::Value;
 use std::process::Command;
 use std::sync::Arc;
@@ -60,7 +60,7 @@ fn child(case: &str, path: &str) {
             serde_json::to_vec(&out).unwrap()
         }
         "replay_from_bytes" => {
-            let envelope: InvocationInput = serde_json::from_slice(&bytes).unwrap();
+            let envelope = envelope_from_slice(&bytes).unwrap();
             drop(bytes);
             let out: InvocationOutput =
                 rt.block_on(invoke_envelope(&workflow, envelope, client, &Options::default())).unwrap();

@@ -8,9 +8,10 @@
 //! execution. Only an [`InvocationError`] (a malformed envelope, or a checkpoint failure that a retry
 //! can fix) becomes a Lambda invocation error, which makes the service invoke the function again.
 //!
-//! [`run`] registers an [`EnvelopeService`], which `lambda_runtime` hands the envelope deserialized
-//! straight from the bytes of the request into the wire types: no `serde_json::Value` of the whole
-//! envelope is ever built. [`DurableService`] takes and answers a `Value`, for callers who hold one.
+//! [`run`] reads the envelope from the bytes of the request straight into the wire types
+//! ([`crate::envelope_from_slice`]): no `serde_json::Value` of the whole envelope is ever built.
+//! [`EnvelopeService`] takes an envelope `lambda_runtime` deserialized into the wire types, for
+//! middleware; [`DurableService`] takes and answers a `Value`, for callers who hold one.
 //!
 //! Unless a client is injected, the checkpoint client is an [`AwsCheckpointClient`] built once per
 //! process from the environment, on the first invocation.
@@ -29,12 +30,14 @@
 
 use crate::checkpoint::aws::AwsCheckpointClient;
 use crate::checkpoint::{BoxFuture, CheckpointClient};
-use crate::invocation::{invoke_envelope, Handler, InvocationError, Options};
+use crate::invocation::{envelope_from_slice, invoke_envelope, Handler, InvocationError, Options};
 use crate::protocol::{InvocationInput, InvocationOutput};
+use lambda_runtime::LambdaInvocation;
 #[doc(no_inline)]
 pub use lambda_runtime::{self, Context as LambdaContext, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -52,8 +55,8 @@ async fn default_client() -> Arc<dyn CheckpointClient> {
 }
 
 /// The `tower::Service` of a durable function: one call is one invocation, from the service's
-/// envelope (as a JSON value) to the output envelope (as a JSON value). [`run`] registers its
-/// [`typed`](Self::typed) form, which skips the values.
+/// envelope (as a JSON value) to the output envelope (as a JSON value). Its
+/// [`typed`](Self::typed) form skips the values; [`run`] reads the request bytes itself.
 ///
 /// Cloning is cheap: clones share the handler, the options and the client.
 pub struct DurableService<H, I, O> {
@@ -79,9 +82,8 @@ impl<H, I, O> DurableService<H, I, O> {
         self
     }
 
-    /// The same service over the typed envelope (what [`run`] registers): `lambda_runtime`
-    /// deserializes the request bytes straight into an [`InvocationInput`], and the answer is the
-    /// typed [`InvocationOutput`].
+    /// The same service over the typed envelope: `lambda_runtime` deserializes the request bytes
+    /// straight into an [`InvocationInput`], and the answer is the typed [`InvocationOutput`].
     #[must_use]
     pub fn typed(self) -> EnvelopeService<H, I, O> {
         EnvelopeService { inner: self }
@@ -214,7 +216,8 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The service [`run`] registers, with default options and the AWS client from the environment;
+/// The service of `handler`, with default options and the AWS client from the environment (what
+/// [`run`] runs);
 /// set others with [`DurableService::options`] and [`DurableService::client`].
 ///
 /// Drive one invocation with `service.call(LambdaEvent::new(envelope, LambdaContext::default()))`
@@ -250,7 +253,86 @@ where
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
 {
-    lambda_runtime::run(service(handler).options(options).typed()).await
+    let service = BodyService { inner: service(handler).options(options) };
+    lambda_runtime::Runtime::new(service)
+        .layer(HandOverLayer)
+        .layer(lambda_runtime::layers::TracingLayer::new())
+        .run()
+        .await
+}
+
+thread_local! {
+    /// The body of the invocation being dispatched, from [`HandOver`] to [`BodyService`]: both run
+    /// in the same synchronous `call` chain of `lambda_runtime`'s services.
+    static BODY: RefCell<Option<bytes::Bytes>> = const { RefCell::new(None) };
+}
+
+/// Takes the request body before `lambda_runtime` deserializes it (into nothing: the body it sees is
+/// `null`) and hands it to [`BodyService`], which reads the envelope with [`envelope_from_slice`]:
+/// one UTF-8 check of the whole body instead of one per string, and no path tracking.
+struct HandOverLayer;
+
+impl<S> tower::Layer<S> for HandOverLayer {
+    type Service = HandOver<S>;
+
+    fn layer(&self, inner: S) -> HandOver<S> {
+        HandOver { inner }
+    }
+}
+
+/// The service of [`HandOverLayer`].
+struct HandOver<S> {
+    inner: S,
+}
+
+impl<S: tower::Service<LambdaInvocation>> tower::Service<LambdaInvocation> for HandOver<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: LambdaInvocation) -> Self::Future {
+        let body = std::mem::replace(&mut request.body, bytes::Bytes::from_static(b"null"));
+        BODY.with(|slot| *slot.borrow_mut() = Some(body));
+        let future = self.inner.call(request);
+        // Whatever `BodyService` did not take (it was not called) goes now.
+        BODY.with(|slot| slot.borrow_mut().take());
+        future
+    }
+}
+
+/// The handler [`run`] registers under [`HandOverLayer`]: it takes the body handed over and runs
+/// the invocation.
+struct BodyService<H, I, O> {
+    inner: DurableService<H, I, O>,
+}
+
+impl<H, I, O> tower::Service<LambdaEvent<serde::de::IgnoredAny>> for BodyService<H, I, O>
+where
+    H: Handler<I, O>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    type Response = InvocationOutput;
+    type Error = InvocationError;
+    type Future = BoxFuture<Result<InvocationOutput, InvocationError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<serde::de::IgnoredAny>) -> Self::Future {
+        let body = BODY.with(|slot| slot.borrow_mut().take());
+        let envelope = body
+            .ok_or_else(|| InvocationError::Envelope("the request body did not reach the durable handler".to_owned()));
+        match envelope.and_then(|body| envelope_from_slice(&body)) {
+            Ok(envelope) => self.inner.invocation(envelope, &event.context),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    }
 }
 
 /// [`run`] on a Tokio runtime of its own, for a `main` without `#[tokio::main]` (and without a direct
@@ -374,6 +456,62 @@ mod tests {
         assert_eq!(out, InvocationOutput::succeeded(r#"{"echo":{"orderId":"42"}}"#.to_owned()));
         let value = service(echo).client(client).call(event(serde_json::from_slice(&bytes).unwrap())).await.unwrap();
         assert_eq!(serde_json::to_value(&out).unwrap(), value);
+    }
+
+    /// Stands in for `lambda_runtime`'s response service under [`HandOverLayer`]: it deserializes the
+    /// body it is given into the handler's event type, as `lambda_runtime` does, then calls the handler.
+    struct Deserializing<S>(S, Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl<S> Service<LambdaInvocation> for Deserializing<S>
+    where
+        S: Service<LambdaEvent<serde::de::IgnoredAny>, Future = BoxFuture<Result<InvocationOutput, InvocationError>>>,
+    {
+        type Response = InvocationOutput;
+        type Error = InvocationError;
+        type Future = BoxFuture<Result<InvocationOutput, InvocationError>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: LambdaInvocation) -> Self::Future {
+            self.1.lock().unwrap().push(request.body.to_vec());
+            let payload = serde_json::from_slice(&request.body).unwrap();
+            self.0.call(LambdaEvent::new(payload, request.context))
+        }
+    }
+
+    fn invocation(body: Vec<u8>) -> LambdaInvocation {
+        let (parts, ()) = http::Response::new(()).into_parts();
+        LambdaInvocation { parts, body: bytes::Bytes::from(body), context: LambdaContext::default() }
+    }
+
+    #[tokio::test]
+    async fn run_reads_the_envelope_from_the_request_bytes_itself() {
+        use tower::Layer;
+        let client: Arc<dyn CheckpointClient> = Arc::new(FakeService::default());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handler = BodyService { inner: service(echo).client(client) };
+        let mut stack = HandOverLayer.layer(Deserializing(handler, seen.clone()));
+        let bytes = serde_json::to_vec(&envelope(r#"{"orderId":"42"}"#, "")).unwrap();
+        let out = stack.call(invocation(bytes)).await.unwrap();
+        assert_eq!(out, InvocationOutput::succeeded(r#"{"echo":{"orderId":"42"}}"#.to_owned()));
+        // `lambda_runtime` only ever parses `null`, and nothing is left behind for the next call.
+        assert_eq!(*seen.lock().unwrap(), vec![b"null".to_vec()]);
+        assert!(BODY.with(|slot| slot.borrow().is_none()));
+
+        let err = stack.call(invocation(b"{\"DurableExecutionArn\": \"\xff\"}".to_vec())).await.unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        let err = stack.call(invocation(br#"{"orderId": "42"}"#.to_vec())).await.unwrap_err();
+        assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "Durable.InvalidEnvelope");
+    }
+
+    #[tokio::test]
+    async fn the_handler_without_a_body_handed_over_answers_an_invocation_error() {
+        let mut handler = BodyService { inner: service(echo).client(Arc::new(FakeService::default())) };
+        let event = LambdaEvent::new(serde::de::IgnoredAny, LambdaContext::default());
+        let err = handler.call(event).await.unwrap_err();
+        assert!(matches!(err, InvocationError::Envelope(_)), "{err}");
     }
 
     #[tokio::test]

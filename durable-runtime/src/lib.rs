@@ -113,7 +113,7 @@ pub use checkpoint::Batching;
 pub use context::DurableContext;
 pub use dsl::{unchecked, StepCall, Unchecked, WorkflowCall, NOT_IN_WORKFLOW_ERROR};
 pub use error::{DurableError, Error, ErrorKind, CALLBACK_HEARTBEAT_ERROR_TYPE, CALLBACK_TIMEOUT_ERROR_TYPE};
-pub use invocation::{invoke, invoke_envelope, Handler, InvocationError, Options};
+pub use invocation::{envelope_from_slice, invoke, invoke_envelope, Handler, InvocationError, Options};
 pub use ops::{StepContext, StepSemantics};
 pub use plugin::Plugin;
 
