@@ -227,15 +227,17 @@ where
                 other => Plan::Unknown(other.to_string()),
             }
         });
+        // The live paths are boxed: their futures are large, and inline they would make every
+        // step's future (moved into its box once per step, replayed or not) as large as they are.
         match replay.await {
             Replay::Recorded(outcome) => outcome,
-            Replay::Live(Resume::Attempt { attempt, send_start }) => self.attempt(attempt, send_start).await,
+            Replay::Live(Resume::Attempt { attempt, send_start }) => Box::pin(self.attempt(attempt, send_start)).await,
             Replay::Live(Resume::Interrupted { attempt }) => {
                 let error = DurableError::new(
                     ErrorKind::StepInterrupted,
                     format!("attempt {attempt} of {} was interrupted before its outcome was recorded", shell.label()),
                 );
-                after_failure(shell, &self.retry, attempt, error).await
+                Box::pin(after_failure(shell, &self.retry, attempt, error)).await
             }
         }
     }

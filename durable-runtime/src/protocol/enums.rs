@@ -26,6 +26,11 @@ macro_rules! wire_enum {
 
             /// Reads a wire value, ignoring case and `_`; unknown values are kept in `Unknown`.
             pub fn parse(value: &str) -> Self {
+                // The canonical spelling, as the service sends it, without the slower comparison.
+                match value {
+                    $($wire => return Self::$variant,)+
+                    _ => {}
+                }
                 $(if canonical_eq(value, $wire) { return Self::$variant; })+
                 Self::Unknown(value.to_owned())
             }
