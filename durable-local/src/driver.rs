@@ -278,7 +278,8 @@ fn execution_input(input: &durable_runtime::protocol::InvocationInput) -> Option
         .iter()
         .find(|op| op.op_type == durable_runtime::protocol::OperationType::Execution)
         .and_then(|op| op.execution_details.as_ref())
-        .and_then(|details| details.input_payload.clone())
+        .and_then(|details| details.input_payload.as_ref())
+        .map(|payload| payload.text().into_owned())
 }
 
 /// A plain function's response or error as the envelope of a finished execution.

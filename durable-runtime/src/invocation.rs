@@ -306,7 +306,7 @@ fn find_input(operations: &[Operation]) -> Result<Option<String>, InvocationErro
     let execution = operations.iter().find(|op| op.op_type == OperationType::Execution).ok_or_else(|| {
         InvocationError::Envelope("the execution state has no EXECUTION operation, so there is no input".to_owned())
     })?;
-    Ok(execution.execution_details.as_ref().and_then(|d| d.input_payload.clone()))
+    Ok(execution.execution_details.as_ref().and_then(|d| d.input_payload.as_ref()).map(|p| p.text().into_owned()))
 }
 
 enum Outcome<O> {

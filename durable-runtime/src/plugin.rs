@@ -211,7 +211,7 @@ impl OperationInfo {
             status: Some(op.status.clone()),
             start_timestamp: op.start_timestamp,
             end_timestamp: op.end_timestamp,
-            result,
+            result: result.map(crate::protocol::Payload::into_string),
             error: error.map(|e| *e),
             attempt: step.and_then(|d| d.attempt),
             is_replay,

@@ -15,7 +15,7 @@ use super::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
 use crate::protocol::ids::uuid_v4;
 use crate::protocol::{
     self, CheckpointRequest, CheckpointResponse, ExecutionState, OperationStatus, OperationSubType, OperationType,
-    Timestamp,
+    Payload, Timestamp,
 };
 #[doc(no_inline)]
 pub use aws_sdk_lambda;
@@ -287,11 +287,11 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
         status: OperationStatus::parse(op.status.as_str()),
         execution_details: op
             .execution_details
-            .map(|d| Box::new(protocol::ExecutionDetails { input_payload: d.input_payload })),
+            .map(|d| Box::new(protocol::ExecutionDetails { input_payload: d.input_payload.map(Payload::from) })),
         context_details: op.context_details.map(|d| {
             Box::new(protocol::ContextDetails {
                 replay_children: d.replay_children,
-                result: d.result,
+                result: d.result.map(Payload::from),
                 error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
@@ -299,7 +299,7 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
             Box::new(protocol::StepDetails {
                 attempt: Some(u32::try_from(d.attempt).unwrap_or(0)),
                 next_attempt_timestamp: d.next_attempt_timestamp.map(timestamp_from_sdk),
-                result: d.result,
+                result: d.result.map(Payload::from),
                 error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
@@ -311,13 +311,13 @@ pub(crate) fn operation_from_sdk(op: sdk::Operation) -> protocol::Operation {
         callback_details: op.callback_details.map(|d| {
             Box::new(protocol::CallbackDetails {
                 callback_id: d.callback_id,
-                result: d.result,
+                result: d.result.map(Payload::from),
                 error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),
         chained_invoke_details: op.chained_invoke_details.map(|d| {
             Box::new(protocol::ChainedInvokeDetails {
-                result: d.result,
+                result: d.result.map(Payload::from),
                 error: d.error.map(|e| Box::new(error_from_sdk_object(e))),
             })
         }),

@@ -17,7 +17,7 @@ use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::error::{DurableError, Error, ErrorKind, CALLBACK_TIMEOUT_ERROR_TYPE};
 use crate::ops::step::StepContext;
-use crate::protocol::{CallbackOptions, OperationAction, OperationStatus, OperationSubType, OperationType};
+use crate::protocol::{CallbackOptions, OperationAction, OperationStatus, OperationSubType, OperationType, Payload};
 use crate::retry::RetryStrategy;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -256,7 +256,9 @@ impl<T: DeserializeOwned + Send + 'static> Callback<T> {
         let what = || format!("{} (callback id `{}`)", self.what, self.callback_id);
         match status {
             OperationStatus::Started => match exec.park().await {},
-            OperationStatus::Succeeded => decode_or_json(&self.serdes, details.result.as_deref(), what),
+            OperationStatus::Succeeded => {
+                decode_or_json(&self.serdes, details.result.as_ref().map(Payload::text).as_deref(), what)
+            }
             OperationStatus::Failed => Err(recorded_failure(
                 ErrorKind::CallbackFailed,
                 details.error.as_deref(),

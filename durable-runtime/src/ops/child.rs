@@ -7,7 +7,7 @@
 
 use super::serdes::{JsonSerdes, Serdes};
 use super::shell::{Kind, Plan, Replay, Shell};
-use super::{decode_with, encode_with};
+use super::{decode_with, encode_with, text};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
@@ -118,9 +118,11 @@ where
                 OperationStatus::Succeeded if details.and_then(|d| d.replay_children) == Some(true) => {
                     Plan::Live(Run { send_start: false, record: false })
                 }
-                OperationStatus::Succeeded => {
-                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || shell.label()))
-                }
+                OperationStatus::Succeeded => Plan::Done(decode_with(
+                    &self.serdes,
+                    text(details.and_then(|d| d.result.as_ref())).as_deref(),
+                    || shell.label(),
+                )),
                 OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
                 OperationStatus::Started => Plan::Live(Run { send_start: false, record: true }),
                 other => Plan::Unknown(other.to_string()),

@@ -6,7 +6,7 @@
 
 use super::serdes::Serdes;
 use super::shell::{Kind, Plan, Replay, Shell};
-use super::{decode_or_json, encode_or_json, recorded_failure, MaybeSerdes, INVOKE_PAYLOAD_LIMIT};
+use super::{decode_or_json, encode_or_json, recorded_failure, text, MaybeSerdes, INVOKE_PAYLOAD_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::error::{DurableError, ErrorKind};
@@ -141,7 +141,8 @@ impl<O: DeserializeOwned + Send + 'static> Prepared<O> {
         let replay = shell.replay(|record| {
             let Some(record) = record else { return Plan::Live(()) };
             let details = record.chained_invoke_details.as_ref();
-            let (result, error) = (details.and_then(|d| d.result.as_deref()), details.and_then(|d| d.error.as_deref()));
+            let result = text(details.and_then(|d| d.result.as_ref()));
+            let (result, error) = (result.as_deref(), details.and_then(|d| d.error.as_deref()));
             match &record.status {
                 OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => Plan::Park,
                 OperationStatus::Succeeded => Plan::Done(decode_or_json(&self.result_serdes, result, || shell.label())),

@@ -44,6 +44,11 @@ use serdes::Serdes;
 use std::fmt::Display;
 use std::sync::Arc;
 
+/// The text of a recorded payload (unescaped only now, when an operation reads it).
+pub(crate) fn text(payload: Option<&crate::protocol::Payload>) -> Option<std::borrow::Cow<'_, str>> {
+    payload.map(crate::protocol::Payload::text)
+}
+
 fn decode_error(what: String, error: impl Display) -> DurableError {
     DurableError::new(ErrorKind::Serialization, format!("cannot deserialize the recorded result of {what}: {error}"))
 }

@@ -7,7 +7,7 @@
 
 use super::serdes::{JsonSerdes, Serdes};
 use super::shell::{Kind, Plan, Replay, Shell};
-use super::{decode_with, encode_with, STEP_RESULT_LIMIT};
+use super::{decode_with, encode_with, text, STEP_RESULT_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::engine::Execution;
@@ -214,9 +214,11 @@ where
             let details = record.step_details.as_ref();
             let attempt = details.and_then(|d| d.attempt).unwrap_or(0) + 1;
             match &record.status {
-                OperationStatus::Succeeded => {
-                    Plan::Done(decode_with(&self.serdes, details.and_then(|d| d.result.as_deref()), || shell.label()))
-                }
+                OperationStatus::Succeeded => Plan::Done(decode_with(
+                    &self.serdes,
+                    text(details.and_then(|d| d.result.as_ref())).as_deref(),
+                    || shell.label(),
+                )),
                 OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),
                 OperationStatus::Pending => Plan::Park,
                 OperationStatus::Ready => Plan::Live(Resume::Attempt { attempt, send_start: true }),

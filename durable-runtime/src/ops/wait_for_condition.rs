@@ -13,7 +13,7 @@
 use super::serdes::Serdes;
 use super::shell::{Kind, Plan, Replay, Shell};
 use super::step::StepContext;
-use super::{decode_or_json, encode_or_json, MaybeSerdes, STEP_RESULT_LIMIT};
+use super::{decode_or_json, encode_or_json, text, MaybeSerdes, STEP_RESULT_LIMIT};
 use crate::checkpoint::BoxFuture;
 use crate::context::DurableContext;
 use crate::error::{error_object_of, DurableError, Error, ErrorKind};
@@ -313,7 +313,8 @@ where
             };
             let details = record.step_details.as_ref();
             let attempt = details.and_then(|d| d.attempt).unwrap_or(0).saturating_add(1);
-            let state = details.and_then(|d| d.result.as_deref());
+            let state = text(details.and_then(|d| d.result.as_ref()));
+            let state = state.as_deref();
             match &record.status {
                 OperationStatus::Succeeded => Plan::Done(read(state)),
                 OperationStatus::Failed => shell.failed(details.and_then(|d| d.error.as_deref())),

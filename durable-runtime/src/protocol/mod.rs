@@ -11,9 +11,11 @@ mod enums;
 pub mod history;
 pub mod ids;
 pub mod limits;
+mod payload;
 mod timestamp;
 
 pub use enums::{OperationAction, OperationStatus, OperationSubType, OperationType};
+pub use payload::Payload;
 pub use timestamp::{civil_from_days, Timestamp};
 
 use serde::{Deserialize, Serialize};
@@ -172,7 +174,7 @@ impl Operation {
 pub struct ExecutionDetails {
     /// The user's event, as JSON text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_payload: Option<String>,
+    pub input_payload: Option<Payload>,
 }
 
 /// `ContextDetails` of a CONTEXT operation.
@@ -184,7 +186,7 @@ pub struct ContextDetails {
     pub replay_children: Option<bool>,
     /// Serialized result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<Payload>,
     /// Error of a failed context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Box<ErrorObject>>,
@@ -202,7 +204,7 @@ pub struct StepDetails {
     pub next_attempt_timestamp: Option<Timestamp>,
     /// Serialized result (or carried state of a wait-for-condition step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<Payload>,
     /// Error of the last failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Box<ErrorObject>>,
@@ -226,7 +228,7 @@ pub struct CallbackDetails {
     pub callback_id: Option<String>,
     /// The bytes the external system sent on success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<Payload>,
     /// The error the external system sent, or a timeout error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Box<ErrorObject>>,
@@ -238,7 +240,7 @@ pub struct CallbackDetails {
 pub struct ChainedInvokeDetails {
     /// The target's serialized result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<Payload>,
     /// The target's error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Box<ErrorObject>>,

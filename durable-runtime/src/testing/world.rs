@@ -142,11 +142,9 @@ impl<'a> World<'a> {
         stub: impl FnOnce(serde_json::Value) -> Result<serde_json::Value, ErrorObject>,
     ) -> Result<(), TestError> {
         let envelope = self.service.invocation_input(arn)?;
-        let payload = envelope
-            .initial_execution_state
-            .operations
-            .iter()
-            .find_map(|op| op.execution_details.as_ref().and_then(|d| d.input_payload.clone()));
+        let payload = envelope.initial_execution_state.operations.iter().find_map(|op| {
+            op.execution_details.as_ref().and_then(|d| d.input_payload.as_ref()).map(|p| p.text().into_owned())
+        });
         let input = match payload.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => serde_json::Value::Null,
             Some(text) => serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned())),

@@ -286,5 +286,8 @@ async fn a_step_compensate_attribute_undoes_it_when_the_workflow_fails() {
     assert_eq!(REFUNDS.load(Ordering::SeqCst), 1, "registered on replay too, but run once");
     let refund = result.operation("refund_payment").unwrap();
     assert_eq!(refund.status, OperationStatus::Succeeded);
-    assert_eq!(refund.step_details.as_ref().and_then(|d| d.result.as_deref()), Some("\"refunded payment-7\""));
+    assert_eq!(
+        refund.step_details.as_ref().and_then(|d| d.result.as_ref()).map(|p| p.text()).as_deref(),
+        Some("\"refunded payment-7\"")
+    );
 }

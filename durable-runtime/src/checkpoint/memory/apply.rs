@@ -7,7 +7,7 @@ use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType
 use crate::protocol::ids::{random_hex, uuid_v4};
 use crate::protocol::{
     CallbackDetails, ContextDetails, Operation, OperationAction, OperationStatus, OperationType, OperationUpdate,
-    StepDetails, Timestamp, WaitDetails,
+    Payload, StepDetails, Timestamp, WaitDetails,
 };
 
 /// What applying an update started that the service must keep track of.
@@ -109,7 +109,7 @@ impl StoredExecution {
                     op.end_timestamp = Some(now);
                     op.step_details = Some(Box::new(StepDetails {
                         attempt: Some(attempt),
-                        result: update.payload.clone(),
+                        result: update.payload.as_deref().map(Payload::new),
                         ..Default::default()
                     }));
                     let details = EventDetails {
@@ -148,7 +148,7 @@ impl StoredExecution {
                     op.step_details = Some(Box::new(StepDetails {
                         attempt: Some(attempt),
                         next_attempt_timestamp: Some(after(now, delay)),
-                        result: update.payload.clone(),
+                        result: update.payload.as_deref().map(Payload::new),
                         error: update.error.clone().map(Box::new),
                     }));
                     let retry =
@@ -185,7 +185,7 @@ impl StoredExecution {
                 op.end_timestamp = Some(now);
                 op.context_details = Some(Box::new(ContextDetails {
                     replay_children: update.context_options.and_then(|o| o.replay_children),
-                    result: update.payload.clone(),
+                    result: update.payload.as_deref().map(Payload::new),
                     error: None,
                 }));
                 let details =

@@ -4,14 +4,14 @@
 use super::state::{after, StoredExecution};
 use super::{Inner, MemoryError, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType};
-use crate::protocol::{ErrorObject, Operation, OperationStatus};
+use crate::protocol::{ErrorObject, Operation, OperationStatus, Payload};
 
 impl MemoryService {
     /// Answers a callback with success; `result` becomes `CallbackDetails.Result` verbatim.
     pub fn callback_success(&self, callback_id: &str, result: Option<String>) -> Result<(), MemoryError> {
         self.answer_callback(callback_id, |op| {
             op.status = OperationStatus::Succeeded;
-            op.callback_details.get_or_insert_with(Default::default).result = result.clone();
+            op.callback_details.get_or_insert_with(Default::default).result = result.as_deref().map(Payload::new);
             (
                 EventType::CallbackSucceeded,
                 EventDetails { result: result.map(EventPayload::full), ..Default::default() },

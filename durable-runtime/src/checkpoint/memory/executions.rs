@@ -6,7 +6,9 @@ use super::state::StoredExecution;
 use super::{Inner, MemoryError, MemoryService};
 use crate::protocol::history::{EventDetails, EventError, EventPayload, EventType, ExecutionStatus};
 use crate::protocol::ids::uuid_v4;
-use crate::protocol::{ChainedInvokeDetails, ExecutionDetails, Operation, OperationStatus, OperationType, Timestamp};
+use crate::protocol::{
+    ChainedInvokeDetails, ExecutionDetails, Operation, OperationStatus, OperationType, Payload, Timestamp,
+};
 
 /// `ExecutionTimeout` recorded in `ExecutionStarted` (seconds) unless the start names another. The
 /// service itself does not enforce it; a host that does calls [`MemoryService::time_out_execution`]
@@ -109,7 +111,8 @@ impl MemoryService {
                 let existing = inner.executions.iter().find(|(arn, _)| arn.starts_with(&prefix));
                 if let Some((arn, exec)) = existing {
                     let input = exec.execution_op().and_then(|op| op.execution_details.as_ref());
-                    let same = input.and_then(|d| d.input_payload.as_deref()) == input_payload.as_deref();
+                    let recorded = input.and_then(|d| d.input_payload.as_ref()).map(Payload::text);
+                    let same = recorded.as_deref() == input_payload.as_deref();
                     return if same { Ok((arn.clone(), false)) } else { Err(MemoryError::NameInUse(name.to_owned())) };
                 }
                 name.to_owned()
@@ -157,7 +160,8 @@ fn create_execution(
     let mut op = Operation::new(execution_id, OperationType::Execution, OperationStatus::Started);
     op.name = Some(name);
     op.start_timestamp = Some(now);
-    op.execution_details = Some(Box::new(ExecutionDetails { input_payload: input_payload.clone() }));
+    op.execution_details =
+        Some(Box::new(ExecutionDetails { input_payload: input_payload.as_deref().map(Payload::new) }));
     exec.insert(op.clone());
     let details = EventDetails {
         input: Some(EventPayload { payload: input_payload, truncated: false }),
@@ -254,7 +258,7 @@ pub(super) fn propagate_to_caller(inner: &mut Inner, arn: &str, now: Timestamp) 
     entry.op.status = op_status;
     entry.op.end_timestamp = Some(now);
     entry.op.chained_invoke_details = Some(Box::new(match status {
-        ExecutionStatus::Succeeded => ChainedInvokeDetails { result, error: None },
+        ExecutionStatus::Succeeded => ChainedInvokeDetails { result: result.map(Payload::from), error: None },
         _ => ChainedInvokeDetails { result: None, error: Some(Box::new(error)) },
     }));
     let op = entry.op.clone();

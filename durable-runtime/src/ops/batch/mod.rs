@@ -394,7 +394,8 @@ where
     let replay = shell.replay(|record| {
         let Some(record) = record else { return Plan::Live(Run { send_start: true, record: true, decision: None }) };
         let details = record.context_details.as_ref();
-        let payload = details.and_then(|d| d.result.as_deref());
+        let payload = details.and_then(|d| d.result.as_ref()).map(crate::protocol::Payload::text);
+        let payload = payload.as_deref();
         match &record.status {
             OperationStatus::Succeeded if details.and_then(|d| d.replay_children) == Some(true) => {
                 match decode(payload, || shell.label()) {

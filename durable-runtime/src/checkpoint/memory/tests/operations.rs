@@ -42,7 +42,7 @@ fn step_bookkeeping_and_timers() {
     let done = f.op("s");
     assert_eq!(done.status, S::Succeeded);
     assert_eq!(done.step_details.as_ref().unwrap().attempt, Some(2));
-    assert_eq!(done.step_details.unwrap().result.as_deref(), Some("7"));
+    assert_eq!(done.step_details.unwrap().result.as_ref().map(|p| p.text()).as_deref(), Some("7"));
 }
 
 #[test]
