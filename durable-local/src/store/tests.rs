@@ -142,3 +142,33 @@ fn a_write_that_does_not_append_to_the_history_in_order_fails_and_changes_nothin
     assert_eq!(after.events, before.events);
     assert_eq!(after.operations.len(), before.operations.len());
 }
+
+#[test]
+fn a_timer_row_lives_from_the_write_that_arms_it_to_the_one_that_clears_it() {
+    use durable_runtime::protocol::WaitOptions;
+    let path = temp_db("timers");
+    let store = Store::open(&path).unwrap();
+    let timers = || -> i64 {
+        Connection::open(&path).unwrap().query_row("SELECT count(*) FROM timers", [], |r| r.get(0)).unwrap()
+    };
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&service, &arn, &mut token, 0..2);
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 0);
+
+    let mut wait = OperationUpdate::new("w", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(5) });
+    let request = CheckpointRequest { checkpoint_token: token, client_token: None, updates: vec![wait] };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(CheckpointClient::checkpoint(&service, &arn, request)).unwrap();
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 1, "the armed WAIT has a timer row");
+
+    assert_eq!(service.advance(std::time::Duration::from_secs(10)), 1);
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 0, "the fired WAIT's timer row is gone");
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
