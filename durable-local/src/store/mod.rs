@@ -388,12 +388,8 @@ fn write_events(
         .and_then(|mut s| s.query_row([id], |row| row.get::<_, i64>(0)).optional())
         .map_err(sql)?
         .map_or(0, |n| n as u64);
-    let mut expected = stored + 1;
-    for event in events {
-        if event.event_id != expected {
-            return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
-        }
-        expected += 1;
+    if let Some((expected, event)) = (stored + 1..).zip(events).find(|(expected, e)| e.event_id != *expected) {
+        return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
     }
     tx.prepare_cached(
         "INSERT INTO event_batches (exec, first_event_id, last_event_id, events) VALUES (?1, ?2, ?3, ?4)",
