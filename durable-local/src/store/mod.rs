@@ -315,12 +315,6 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
             )
         })
         .map_err(sql("writing an execution"))?;
-    // A timer row exists only for an operation stored before: the operations new in this write
-    // (those after the last stored index) skip the timer DELETE.
-    let stored_ops: Option<i64> = tx
-        .prepare_cached("SELECT max(idx) FROM operations WHERE exec = ?1")
-        .and_then(|mut s| s.query_row([id], |row| row.get(0)))
-        .map_err(sql("reading the operations"))?;
     for op in &changes.operations {
         let entry = json(op, arn)?;
         let index = op.index() as i64;
@@ -337,10 +331,9 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
                      ON CONFLICT (exec, idx) DO UPDATE SET fire_at_ms = excluded.fire_at_ms",
                 )
                 .and_then(|mut s| s.execute(params![id, index, op.id(), at.as_millis()])),
-            None if stored_ops.is_some_and(|last| index <= last) => tx
+            None => tx
                 .prepare_cached("DELETE FROM timers WHERE exec = ?1 AND idx = ?2")
                 .and_then(|mut s| s.execute(params![id, index])),
-            None => Ok(0),
         }
         .map_err(sql("writing a timer"))?;
         if let Some(callback_id) = op.callback_id() {
