@@ -39,7 +39,7 @@ fn db(dir: &std::path::Path) -> PathBuf {
 /// Rows per table of the database at `path`, read through a connection of its own.
 fn row_counts(path: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    ["executions", "operations", "events", "callbacks", "timers", "invocations", "chained_invokes"]
+    ["executions", "operations", "event_batches", "callbacks", "timers", "invocations", "chained_invokes"]
         .iter()
         .map(|table| {
             let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();

@@ -1,9 +1,9 @@
 //! The local service's store: a SQLite database (bundled SQLite, through `rusqlite`) that journals
-//! the in-memory service. Executions, operations, history events (append-only), callbacks, timers,
-//! invocations and chained invokes are rows; every change the service makes is written as one
-//! transaction of the rows it touched ([`MemoryService::take_changes`]), so its cost does not
-//! depend on the execution's length. A service started on the same database reads every execution
-//! back.
+//! the in-memory service. Executions, operations, callbacks, timers, invocations and chained
+//! invokes are rows, and the history (append-only) is a row per write of the events it appended;
+//! every change the service makes is written as one transaction of the rows it touched
+//! ([`MemoryService::take_changes`]), so its cost does not depend on the execution's length. A
+//! service started on the same database reads every execution back.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: a committed transaction survives a
 //! power cut, so a change is acknowledged only once it is durable. The schema is versioned
@@ -68,6 +68,16 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// A write would not append to an execution's history in order: the history only grows, one
+    /// event id after the other, and an event id is never written twice.
+    HistoryOutOfOrder {
+        /// The execution.
+        arn: String,
+        /// The event id that comes next in the stored history.
+        expected: u64,
+        /// The event id the write had there.
+        found: u64,
+    },
     /// A write failed because a test asked for it ([`Store::fail_next_writes`]).
     Injected,
 }
@@ -93,6 +103,10 @@ impl fmt::Display for StoreError {
                  use the newer version of durable that made it, or another database"
             ),
             Self::Corrupt { arn, message } => write!(f, "the stored rows of `{arn}` are corrupt: {message}"),
+            Self::HistoryOutOfOrder { arn, expected, found } => write!(
+                f,
+                "the history of `{arn}` only grows in order: event {expected} comes next, the write had event {found}"
+            ),
             Self::Injected => f.write_str("injected store write failure"),
         }
     }
@@ -331,12 +345,7 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
             .map_err(sql("writing a callback"))?;
         }
     }
-    for event in &changes.events {
-        // Events only grow: a second write of the same event id is a bug, and fails the transaction.
-        tx.prepare_cached("INSERT INTO events (exec, event_id, event) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![id, event.event_id as i64, json(event, arn).map_err(to_sql)?]))
-            .map_err(sql("writing a history event"))?;
-    }
+    write_events(tx, id, arn, &changes.events, location)?;
     for (i, record) in changes.invocations.iter().enumerate() {
         let seq = (changes.first_invocation + i) as i64;
         tx.prepare_cached("INSERT INTO invocations (exec, seq, record) VALUES (?1, ?2, ?3)")
@@ -352,6 +361,36 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
         .and_then(|mut s| s.execute(params![arn, link.caller_arn, link.operation_id, json(link, arn).map_err(to_sql)?]))
         .map_err(sql("writing a chained invoke"))?;
     }
+    Ok(())
+}
+
+/// Appends `events` to the history of the execution `id` as one row. The history only grows, with
+/// no gap: unless the first event follows the last one stored and the ids are consecutive, the write
+/// fails (and with it the transaction).
+fn write_events(
+    tx: &Transaction<'_>,
+    id: i64,
+    arn: &str,
+    events: &[HistoryEvent],
+    location: &str,
+) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(()) };
+    let sql = |e| StoreError::sqlite(location, "writing history events", e);
+    let stored: u64 = tx
+        .prepare_cached("SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1")
+        .and_then(|mut s| s.query_row([id], |row| row.get::<_, i64>(0)).optional())
+        .map_err(sql)?
+        .map_or(0, |n| n as u64);
+    if let Some((expected, event)) = (stored + 1..).zip(events).find(|(expected, e)| e.event_id != *expected) {
+        return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
+    }
+    tx.prepare_cached(
+        "INSERT INTO event_batches (exec, first_event_id, last_event_id, events) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![id, first.event_id as i64, last.event_id as i64, json(&events, arn).map_err(to_sql)?])
+    })
+    .map_err(sql)?;
     Ok(())
 }
 
@@ -380,10 +419,28 @@ fn read_execution(
         .iter()
         .map(|t| parse::<OperationRow>(t, &arn, "an operation"))
         .collect::<Result<Vec<_>, _>>()?;
-    let events = texts("SELECT event FROM events WHERE exec = ?1 ORDER BY event_id")?
-        .iter()
-        .map(|t| parse::<HistoryEvent>(t, &arn, "a history event"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut events: Vec<HistoryEvent> = Vec::new();
+    let batches = {
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT first_event_id, last_event_id, events FROM event_batches WHERE exec = ?1
+                 ORDER BY first_event_id",
+            )
+            .map_err(sql)?;
+        let rows = statement
+            .query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)))
+            .map_err(sql)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql)?
+    };
+    for (first, last, text) in batches {
+        let batch: Vec<HistoryEvent> = parse(&text, &arn, "a batch of history events")?;
+        let ids = (batch.first().map(|e| e.event_id as i64), batch.last().map(|e| e.event_id as i64));
+        if ids != (Some(first), Some(last)) {
+            let message = format!("the history events batched as {first}..={last} are {ids:?}");
+            return Err(StoreError::Corrupt { arn, message });
+        }
+        events.extend(batch);
+    }
     let invocations = texts("SELECT record FROM invocations WHERE exec = ?1 ORDER BY seq")?
         .iter()
         .map(|t| parse::<InvocationRecord>(t, &arn, "an invocation"))
@@ -436,3 +493,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), StoreError> {
 fn set_mode(_: &Path, _: u32) -> Result<(), StoreError> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use super::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The migrations, oldest first. Every table but `executions` is keyed by the execution's row id.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: executions, operations, append-only history, callbacks, timers, invocations, chained invokes.
     "CREATE TABLE executions (
         id INTEGER PRIMARY KEY,
@@ -60,6 +60,20 @@ const MIGRATIONS: &[&str] = &[
         op_id TEXT NOT NULL,
         link TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 2: the history is stored a write at a time: one row per write holds the events it appended
+    // (ids `first_event_id..=last_event_id`, a JSON array), instead of one row per event. Writing
+    // 250 events as one row instead of 250 costs a fraction of the statements and pages. Each
+    // event of version 1 becomes a batch of one.
+    "CREATE TABLE event_batches (
+        exec INTEGER NOT NULL REFERENCES executions (id),
+        first_event_id INTEGER NOT NULL,
+        last_event_id INTEGER NOT NULL,
+        events TEXT NOT NULL,
+        PRIMARY KEY (exec, first_event_id)
+    ) WITHOUT ROWID;
+    INSERT INTO event_batches (exec, first_event_id, last_event_id, events)
+        SELECT exec, event_id, event_id, '[' || event || ']' FROM events;
+    DROP TABLE events;",
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -1,0 +1,174 @@
+//! The store against databases written by earlier schema versions, and its write invariants.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::{schema, Store, StoreError, SCHEMA_VERSION};
+use durable_runtime::checkpoint::memory::{ExecutionChanges, MemoryService};
+use durable_runtime::checkpoint::CheckpointClient;
+use durable_runtime::protocol::{CheckpointRequest, OperationAction, OperationType, OperationUpdate};
+use rusqlite::{params, Connection};
+use std::path::PathBuf;
+
+fn temp_db(test: &str) -> PathBuf {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).unwrap();
+    let tag: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    std::env::temp_dir().join(format!("durable-store-{test}-{tag}")).join("durable.db")
+}
+
+/// Checkpoints `steps` more steps (START and SUCCEED in one request) of the execution `arn`.
+/// `token` is the execution's current checkpoint token, and then the next one.
+fn run_steps(service: &MemoryService, arn: &str, token: &mut String, steps: std::ops::Range<usize>) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for i in steps {
+        let id = format!("s{i}");
+        let mut done = OperationUpdate::new(id.clone(), OperationType::Step, OperationAction::Succeed);
+        done.payload = Some(i.to_string());
+        let updates = vec![OperationUpdate::new(id, OperationType::Step, OperationAction::Start), done];
+        let request = CheckpointRequest { checkpoint_token: token.clone(), client_token: None, updates };
+        let response = runtime.block_on(CheckpointClient::checkpoint(service, arn, request)).unwrap();
+        *token = response.checkpoint_token.unwrap();
+    }
+}
+
+/// Writes `changes` (every row of new executions) as version 1 did: one row per history event.
+fn write_version_1(conn: &Connection, changes: &[ExecutionChanges]) {
+    for c in changes {
+        let meta = serde_json::to_string(&c.meta).unwrap();
+        conn.execute(
+            "INSERT INTO executions (arn, function_name, name, status, start_ms, end_ms, meta)
+             VALUES (?1, 'f', ?2, 'RUNNING', NULL, NULL, ?3)",
+            params![c.arn, c.meta.name(), meta],
+        )
+        .unwrap();
+        let id = conn.last_insert_rowid();
+        for op in &c.operations {
+            let entry = serde_json::to_string(op).unwrap();
+            conn.execute(
+                "INSERT INTO operations (exec, idx, op_id, entry) VALUES (?1, ?2, ?3, ?4)",
+                params![id, op.index() as i64, op.id(), entry],
+            )
+            .unwrap();
+        }
+        for event in &c.events {
+            let text = serde_json::to_string(event).unwrap();
+            conn.execute(
+                "INSERT INTO events (exec, event_id, event) VALUES (?1, ?2, ?3)",
+                params![id, event.event_id as i64, text],
+            )
+            .unwrap();
+        }
+        for (i, record) in c.invocations.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO invocations (exec, seq, record) VALUES (?1, ?2, ?3)",
+                params![id, (c.first_invocation + i) as i64, serde_json::to_string(record).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_version_1_database_migrates_with_its_history_and_keeps_growing() {
+    let path = temp_db("v1");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let service = MemoryService::new();
+    let arns: Vec<String> = (0..2).map(|_| service.start_execution("f", Some("null".to_owned()))).collect();
+    let mut tokens: Vec<String> =
+        arns.iter().map(|arn| service.invocation_input(arn).unwrap().checkpoint_token).collect();
+    for (arn, token) in arns.iter().zip(&mut tokens) {
+        run_steps(&service, arn, token, 0..3);
+    }
+    let changes = service.take_changes();
+    assert!(changes.iter().all(|c| c.events.len() > 3));
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        write_version_1(&conn, &changes);
+    }
+
+    let store = Store::open(&path).unwrap();
+    let version: i64 = Connection::open(&path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let loaded = store.load_all().unwrap();
+    assert_eq!(loaded.len(), changes.len());
+    for (stored, written) in loaded.iter().zip(&changes) {
+        assert_eq!(stored.arn, written.arn);
+        assert_eq!(stored.events, written.events);
+        assert_eq!(stored.operations.len(), written.operations.len());
+        assert_eq!(stored.invocations.len(), written.invocations.len());
+        assert_eq!(format!("{:?}", stored.meta), format!("{:?}", written.meta));
+    }
+
+    // The migrated execution grows: new events go after the migrated ones, and a fresh service
+    // rebuilt from the store holds all of them.
+    run_steps(&service, &arns[0], &mut tokens[0], 3..5);
+    store.commit(&service).unwrap();
+    let grown = store.load(&arns[0]).unwrap().unwrap();
+    assert_eq!(grown.events, service.history(&arns[0]));
+    let restored = MemoryService::new();
+    for rows in store.load_all().unwrap() {
+        restored.restore(rows).unwrap();
+    }
+    assert_eq!(restored.history(&arns[0]), service.history(&arns[0]));
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[test]
+fn a_write_that_does_not_append_to_the_history_in_order_fails_and_changes_nothing() {
+    let store = Store::in_memory().unwrap();
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&service, &arn, &mut token, 0..2);
+    let first = service.take_changes();
+    store.write(&first).unwrap();
+    let before = store.load(&arn).unwrap().unwrap();
+
+    // The same events again: each id would be written twice.
+    match store.write(&first) {
+        Err(StoreError::HistoryOutOfOrder { expected, found, .. }) => {
+            assert_eq!((expected, found), (before.events.len() as u64 + 1, 1));
+        }
+        other => panic!("expected HistoryOutOfOrder, got {other:?}"),
+    }
+    // Events after a gap.
+    run_steps(&service, &arn, &mut token, 2..4);
+    let mut later = service.take_changes();
+    later[0].events.remove(0);
+    assert!(matches!(store.write(&later), Err(StoreError::HistoryOutOfOrder { .. })));
+    let after = store.load(&arn).unwrap().unwrap();
+    assert_eq!(after.events, before.events);
+    assert_eq!(after.operations.len(), before.operations.len());
+}
+
+#[test]
+fn a_timer_row_lives_from_the_write_that_arms_it_to_the_one_that_clears_it() {
+    use durable_runtime::protocol::WaitOptions;
+    let path = temp_db("timers");
+    let store = Store::open(&path).unwrap();
+    let timers = || -> i64 {
+        Connection::open(&path).unwrap().query_row("SELECT count(*) FROM timers", [], |r| r.get(0)).unwrap()
+    };
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&service, &arn, &mut token, 0..2);
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 0);
+
+    let mut wait = OperationUpdate::new("w", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(5) });
+    let request = CheckpointRequest { checkpoint_token: token, client_token: None, updates: vec![wait] };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(CheckpointClient::checkpoint(&service, &arn, request)).unwrap();
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 1, "the armed WAIT has a timer row");
+
+    assert_eq!(service.advance(std::time::Duration::from_secs(10)), 1);
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 0, "the fired WAIT's timer row is gone");
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
