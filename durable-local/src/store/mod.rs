@@ -21,6 +21,7 @@ use durable_runtime::checkpoint::memory::{
 };
 use durable_runtime::protocol::history::HistoryEvent;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -135,6 +136,9 @@ pub struct Store {
     path: Option<PathBuf>,
     location: String,
     conn: Mutex<Connection>,
+    /// The id of the last history event stored for an execution (by row id), as of the last
+    /// commit: the order check of a write then needs no query. Locked only under `conn`.
+    history_ends: Mutex<HashMap<i64, u64>>,
     fail_next: AtomicUsize,
 }
 
@@ -183,7 +187,13 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
         schema::migrate(&mut conn, at)?;
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(Self { path, location, conn: Mutex::new(conn), fail_next: AtomicUsize::new(0) })
+        Ok(Self {
+            path,
+            location,
+            conn: Mutex::new(conn),
+            history_ends: Mutex::new(HashMap::new()),
+            fail_next: AtomicUsize::new(0),
+        })
     }
 
     /// The database file, `None` for an in-memory database.
@@ -201,16 +211,21 @@ impl Store {
     pub fn write(&self, changes: &[ExecutionChanges]) -> Result<(), StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let sql = |context| move |e| StoreError::sqlite(&self.location, context, e);
+        let mut ends = self.history_ends.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a write"))?;
+        let mut appended = Vec::new();
         for execution in changes {
-            write_execution(&tx, execution, &self.location)?;
+            appended.extend(write_execution(&tx, execution, &self.location, &ends)?);
         }
         let injected = self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
         if injected {
             // Dropping the transaction rolls it back.
             return Err(StoreError::Injected);
         }
-        tx.commit().map_err(sql("committing"))
+        tx.commit().map_err(sql("committing"))?;
+        // Only a committed history counts: a failed write leaves the known ends as they were.
+        ends.extend(appended);
+        Ok(())
     }
 
     /// Every execution in the store, in the order they were first stored.
@@ -287,7 +302,14 @@ fn status_text(meta: &ExecutionMeta) -> String {
     }
 }
 
-fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &str) -> Result<(), StoreError> {
+/// Writes the rows of one execution; returns its row id and the id of its last history event when
+/// the write appends to its history.
+fn write_execution(
+    tx: &Transaction<'_>,
+    changes: &ExecutionChanges,
+    location: &str,
+    history_ends: &HashMap<i64, u64>,
+) -> Result<Option<(i64, u64)>, StoreError> {
     let sql = |context| move |e| StoreError::sqlite(location, context, e);
     let arn = changes.arn.as_str();
     let meta = &changes.meta;
@@ -345,7 +367,7 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
             .map_err(sql("writing a callback"))?;
         }
     }
-    write_events(tx, id, arn, &changes.events, location)?;
+    let appended = write_events(tx, id, arn, &changes.events, location, history_ends.get(&id).copied())?;
     for (i, record) in changes.invocations.iter().enumerate() {
         let seq = (changes.first_invocation + i) as i64;
         tx.prepare_cached("INSERT INTO invocations (exec, seq, record) VALUES (?1, ?2, ?3)")
@@ -361,26 +383,33 @@ fn write_execution(tx: &Transaction<'_>, changes: &ExecutionChanges, location: &
         .and_then(|mut s| s.execute(params![arn, link.caller_arn, link.operation_id, json(link, arn).map_err(to_sql)?]))
         .map_err(sql("writing a chained invoke"))?;
     }
-    Ok(())
+    Ok(appended.map(|end| (id, end)))
 }
 
-/// Appends `events` to the history of the execution `id` as one row. The history only grows, with
-/// no gap: unless the first event follows the last one stored and the ids are consecutive, the write
-/// fails (and with it the transaction).
+/// Appends `events` to the history of the execution `id` as one row, and returns the id of the last
+/// one. The history only grows, with no gap: unless the first event follows the last one stored
+/// (`stored_end` when this store knows it, read from the database otherwise) and the ids are
+/// consecutive, the write fails (and with it the transaction).
 fn write_events(
     tx: &Transaction<'_>,
     id: i64,
     arn: &str,
     events: &[HistoryEvent],
     location: &str,
-) -> Result<(), StoreError> {
-    let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(()) };
+    stored_end: Option<u64>,
+) -> Result<Option<u64>, StoreError> {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(None) };
     let sql = |e| StoreError::sqlite(location, "writing history events", e);
-    let stored: u64 = tx
-        .prepare_cached("SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1")
-        .and_then(|mut s| s.query_row([id], |row| row.get::<_, i64>(0)).optional())
-        .map_err(sql)?
-        .map_or(0, |n| n as u64);
+    let stored = match stored_end {
+        Some(end) => end,
+        None => tx
+            .prepare_cached(
+                "SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([id], |row| row.get::<_, i64>(0)).optional())
+            .map_err(sql)?
+            .map_or(0, |n| n as u64),
+    };
     if let Some((expected, event)) = (stored + 1..).zip(events).find(|(expected, e)| e.event_id != *expected) {
         return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
     }
@@ -391,7 +420,7 @@ fn write_events(
         s.execute(params![id, first.event_id as i64, last.event_id as i64, json(&events, arn).map_err(to_sql)?])
     })
     .map_err(sql)?;
-    Ok(())
+    Ok(Some(last.event_id))
 }
 
 fn to_sql(e: StoreError) -> rusqlite::Error {

@@ -172,3 +172,32 @@ fn a_timer_row_lives_from_the_write_that_arms_it_to_the_one_that_clears_it() {
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+#[test]
+fn a_write_that_failed_does_not_move_the_history_on_and_its_retry_is_stored() {
+    let path = temp_db("failed-history");
+    let store = Store::open(&path).unwrap();
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&service, &arn, &mut token, 0..2);
+    store.commit(&service).unwrap();
+    let first = store.load(&arn).unwrap().unwrap().events.len();
+
+    // The next write fails before its commit; the service is put back to what the store holds.
+    run_steps(&service, &arn, &mut token, 2..3);
+    store.fail_next_writes(1);
+    assert!(matches!(store.commit(&service), Err(StoreError::Injected)));
+    assert_eq!(store.load(&arn).unwrap().unwrap().events.len(), first);
+
+    // The same history appended again (the client retries) is in order and is stored.
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&service, &arn, &mut token, 2..3);
+    store.commit(&service).unwrap();
+    let reopened = Store::open(&path).unwrap();
+    let events = reopened.load(&arn).unwrap().unwrap().events;
+    assert!(events.len() > first);
+    assert!(events.iter().enumerate().all(|(i, e)| e.event_id == i as u64 + 1), "ids in order, no gap");
+    drop((store, reopened));
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
