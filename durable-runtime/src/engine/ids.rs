@@ -17,7 +17,7 @@ pub(crate) struct OpId {
     /// Positional path, e.g. `2-1`.
     pub(crate) positional: Arc<str>,
     /// Wire id: hex SHA-256 of the positional path.
-    pub(crate) id: Arc<str>,
+    pub(crate) id: WireId,
     /// Wire id of the enclosing context operation.
     pub(crate) parent_id: Option<Arc<str>>,
 }
@@ -39,7 +39,7 @@ impl Namespace {
 
     /// The namespace of the children of `owner`.
     pub(crate) fn child_of(owner: OpId) -> Self {
-        Self { parent_id: Some(owner.id.clone()), prefix: Some(owner), counter: AtomicU32::new(0) }
+        Self { parent_id: Some(Arc::from(&*owner.id)), prefix: Some(owner), counter: AtomicU32::new(0) }
     }
 
     /// A virtual context at `position`: its operations are numbered under `position` but report
@@ -64,8 +64,32 @@ impl Namespace {
     pub(crate) fn next(&self) -> OpId {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
         let positional = positional(self.prefix.as_ref().map(|owner| &*owner.positional), n);
-        let hex = hex_sha256(&positional);
-        OpId { id: Arc::from(as_str(&hex)), positional, parent_id: self.parent_id.clone() }
+        OpId { id: WireId(hex_sha256(&positional)), positional, parent_id: self.parent_id.clone() }
+    }
+}
+
+/// A wire id computed here: 64 lowercase hex digits, kept inline (one allocation fewer for each
+/// operation than a shared string).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WireId([u8; 64]);
+
+impl std::ops::Deref for WireId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        as_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for WireId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for WireId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
     }
 }
 

@@ -188,7 +188,7 @@ impl Execution {
         let mut inner = self.lock();
         if inner.visited.is_some() && inner.ops.get(&op.id).is_some() {
             if let Some(visited) = inner.visited.as_mut() {
-                visited.push(op.id.clone());
+                visited.push(Arc::from(&*op.id));
             }
         }
         let record = inner.ops.get(&op.id);

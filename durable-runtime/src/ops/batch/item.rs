@@ -59,7 +59,8 @@ impl<R: Send + 'static> ItemTask<R> {
                 })
             }
             Nesting::Flat => {
-                let item_ctx = batch.ctx.with_namespace(Namespace::virtual_at(item_op, Some(batch.op.id.clone())));
+                let item_ctx =
+                    batch.ctx.with_namespace(Namespace::virtual_at(item_op, Some(std::sync::Arc::from(&*batch.op.id))));
                 let body = (self.run)(item_ctx.clone());
                 Box::pin(async move {
                     let value = scoped(item_ctx, body).await.map_err(|e| into_recorded(e, ErrorKind::ChildFailed))?;
