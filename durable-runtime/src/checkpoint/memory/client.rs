@@ -4,6 +4,7 @@
 
 use super::executions::register;
 use super::faults::hit_updates;
+use super::state::LastResponse;
 use super::validate::validate;
 use super::{CrashPoint, Fault, FaultHit, Inner, MemoryService};
 use crate::checkpoint::{BoxFuture, CheckpointClient, CheckpointError, ErrorClass};
@@ -129,10 +130,10 @@ impl MemoryService {
         let mut inner = self.lock();
         let now = inner.now();
         let exec = inner.executions.get_mut(arn).ok_or_else(|| not_found(arn))?;
-        if let (Some(ct), Some((last_ct, last_token, response))) = (&request.client_token, &exec.last_response) {
-            if ct == last_ct && request.checkpoint_token == *last_token {
-                return Ok(response.clone());
-            }
+        if let Some(response) =
+            request.client_token.as_deref().and_then(|ct| exec.repeat_last(ct, &request.checkpoint_token))
+        {
+            return Ok(response);
         }
         if exec.token.as_deref() != Some(request.checkpoint_token.as_str()) {
             return Err(stale_token());
@@ -154,13 +155,19 @@ impl MemoryService {
             started.push((exec.apply(update, now), update.id.clone()));
         }
         let token = exec.token.is_some().then(|| exec.rotate_token());
-        let response = CheckpointResponse {
-            checkpoint_token: token.clone(),
-            new_execution_state: Some(ExecutionState { operations: exec.take_delta(), next_marker: None }),
-        };
-        if let (Some(ct), Some(_)) = (&request.client_token, &token) {
-            exec.last_response = Some((ct.clone(), request.checkpoint_token.clone(), response.clone()));
+        let (positions, operations) = exec.take_delta();
+        if let (Some(ct), Some(next)) = (&request.client_token, &token) {
+            exec.last_response = Some(LastResponse {
+                client_token: ct.clone(),
+                request_token: request.checkpoint_token.clone(),
+                next_token: next.clone(),
+                operations: positions,
+            });
         }
+        let response = CheckpointResponse {
+            checkpoint_token: token,
+            new_execution_state: Some(ExecutionState { operations, next_marker: None }),
+        };
         register(&mut inner, arn, started, now);
         if lose_response {
             return Err(lost_response_error());

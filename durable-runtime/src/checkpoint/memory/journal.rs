@@ -6,15 +6,21 @@
 //! small state of the execution ([`ExecutionMeta`]), the operations changed since, and the history
 //! events and invocation records appended since (both only grow).
 
-use super::state::{CurrentInvocation, Journal, OpEntry, StoredExecution};
+use super::state::{CurrentInvocation, Journal, LastResponse, OpEntry, StoredExecution};
 use super::{ChainedInvocation, ExecutionStatus, InvocationRecord, MemoryError, MemoryService};
 use crate::protocol::history::HistoryEvent;
-use crate::protocol::{CheckpointResponse, ErrorObject, OperationStatus, OperationType, Timestamp};
+use crate::protocol::{ErrorObject, OperationStatus, OperationType, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-/// Format version of [`ExecutionMeta`] and [`OperationRow`].
-const ROW_VERSION: u32 = 1;
+/// Format version of [`ExecutionMeta`] and [`OperationRow`] written by this build.
+///
+/// Version 2 keeps the last checkpoint answer as positions of operations instead of copies of them,
+/// and leaves out the empty members of an operation row. Rows of version 1 are read as well.
+const ROW_VERSION: u32 = 2;
+
+/// The oldest row format this build reads.
+const OLDEST_ROW_VERSION: u32 = 1;
 
 /// The small state of one execution: everything but its operations, history and invocations
 /// (status, outcome, token, the invocation in flight, the pending checkpoint delta, the service's
@@ -39,7 +45,7 @@ pub struct ExecutionMeta {
     consecutive_failures: u32,
     updated_ids: Vec<String>,
     crashed: bool,
-    last_response: Option<(String, String, CheckpointResponse)>,
+    last_response: Option<StoredResponse>,
     /// Indices of the operations in the next checkpoint delta, in change order.
     dirty: Vec<usize>,
 }
@@ -78,7 +84,60 @@ impl ExecutionMeta {
 
     /// True when the format version is one this build reads.
     pub fn is_supported(&self) -> bool {
-        self.version == ROW_VERSION
+        (OLDEST_ROW_VERSION..=ROW_VERSION).contains(&self.version)
+    }
+}
+
+/// The last checkpoint answer as stored: what this build writes, or the whole answer (row version 1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredResponse {
+    Positions(LastResponse),
+    Whole(String, String, WholeAnswer),
+}
+
+/// What is read of a whole answer of row version 1: its token and the ids of its operations (the
+/// operations themselves are in their rows). An untagged member is buffered before it is read, which
+/// a raw payload cannot be, so the rest is skipped, not parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WholeAnswer {
+    #[serde(default)]
+    checkpoint_token: Option<String>,
+    #[serde(default)]
+    new_execution_state: Option<AnswerState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AnswerState {
+    #[serde(default)]
+    operations: Vec<AnswerOperation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AnswerOperation {
+    id: String,
+}
+
+impl StoredResponse {
+    /// The answer as the service keeps it; `None` for a version-1 answer that names an operation
+    /// the rows do not have or issued no token (a retry of it then gets a stale-token error).
+    fn into_last(self, index: &HashMap<String, usize>) -> Option<LastResponse> {
+        match self {
+            Self::Positions(last) => Some(last),
+            Self::Whole(client_token, request_token, answer) => {
+                let operations = answer
+                    .new_execution_state
+                    .map(|state| state.operations)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|op| index.get(&op.id).copied())
+                    .collect::<Option<Vec<usize>>>()?;
+                Some(LastResponse { client_token, request_token, next_token: answer.checkpoint_token?, operations })
+            }
+        }
     }
 }
 
@@ -183,7 +242,7 @@ impl StoredExecution {
             consecutive_failures: self.consecutive_failures,
             updated_ids: self.updated_ids.clone(),
             crashed: self.crashed,
-            last_response: self.last_response.clone(),
+            last_response: self.last_response.clone().map(StoredResponse::Positions),
             dirty: self.dirty.clone(),
         }
     }
@@ -232,6 +291,7 @@ impl StoredExecution {
         let index: HashMap<String, usize> = ops.iter().enumerate().map(|(i, e)| (e.op.id.clone(), i)).collect();
         let timers: BTreeSet<usize> =
             ops.iter().enumerate().filter(|(_, e)| e.due().is_some()).map(|(i, _)| i).collect();
+        let last_response = meta.last_response.and_then(|r| r.into_last(&index));
         let journal =
             Journal { created: false, ops: BTreeSet::new(), events: events.len(), invocations: invocations.len() };
         Ok(Self {
@@ -254,7 +314,7 @@ impl StoredExecution {
             consecutive_failures: meta.consecutive_failures,
             updated_ids: meta.updated_ids,
             crashed: meta.crashed,
-            last_response: meta.last_response,
+            last_response,
             journal,
         })
     }

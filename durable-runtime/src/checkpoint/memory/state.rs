@@ -14,10 +14,13 @@ use std::time::Duration;
 pub(super) struct OpEntry {
     pub(super) op: Operation,
     /// `WaitSeconds` of a WAIT, for `WaitSucceeded{Duration}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) wait_seconds: Option<u64>,
     /// Overall deadline of a CALLBACK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) callback_deadline: Option<Timestamp>,
     /// Heartbeat timeout of a CALLBACK (seconds) and its current deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) heartbeat: Option<(u64, Timestamp)>,
     /// Changed since the caller last received a token (part of the next checkpoint delta). Not
     /// persisted: restoring an execution sets it from [`StoredExecution::dirty`].
@@ -86,10 +89,29 @@ pub(super) struct StoredExecution {
     pub(super) updated_ids: Vec<String>,
     /// An injected crash hit the invocation in flight.
     pub(super) crashed: bool,
-    /// `(ClientToken, CheckpointToken, response)` of the last successful checkpoint, for idempotent retries.
-    pub(super) last_response: Option<(String, String, crate::protocol::CheckpointResponse)>,
+    /// The last successful checkpoint, for an idempotent retry of it.
+    pub(super) last_response: Option<LastResponse>,
     /// What changed since the execution was last persisted.
     pub(super) journal: Journal,
+}
+
+/// The last successful checkpoint of an execution, kept so that a retry of the same request (same
+/// `ClientToken` and `CheckpointToken`) gets the same answer instead of a stale-token error.
+///
+/// The answer is kept as the positions of the operations in its delta, not as copies of them: a
+/// retry answers those operations as they are now. Nothing the caller sends can change them in
+/// between (any other request needs the new token); only the service's own events can (a timer, a
+/// callback answer), and those are in the next delta as well.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct LastResponse {
+    /// The request's `ClientToken`.
+    pub(super) client_token: String,
+    /// The token the request was sent with.
+    pub(super) request_token: String,
+    /// The token the answer issued.
+    pub(super) next_token: String,
+    /// Positions of the operations of the answer's delta, in order.
+    pub(super) operations: Vec<usize>,
 }
 
 /// What changed in one execution since it was last persisted (see
@@ -165,16 +187,29 @@ impl StoredExecution {
     }
 
     /// The operations changed since the last call, in change order; clears the marks.
-    pub(super) fn take_delta(&mut self) -> Vec<Operation> {
-        let dirty = std::mem::take(&mut self.dirty);
+    pub(super) fn take_delta(&mut self) -> (Vec<usize>, Vec<Operation>) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.retain(|&i| i < self.ops.len());
         let mut out = Vec::with_capacity(dirty.len());
-        for i in dirty {
+        for &i in &dirty {
             if let Some(entry) = self.ops.get_mut(i) {
                 entry.dirty = false;
                 out.push(entry.op.clone());
             }
         }
-        out
+        (dirty, out)
+    }
+
+    /// The answer to a retry of the last successful checkpoint, when `client_token` and `token` are
+    /// that request's (see [`LastResponse`]).
+    pub(super) fn repeat_last(&self, client_token: &str, token: &str) -> Option<crate::protocol::CheckpointResponse> {
+        let last =
+            self.last_response.as_ref().filter(|l| l.client_token == client_token && l.request_token == token)?;
+        let operations = last.operations.iter().filter_map(|&i| self.ops.get(i).map(|e| e.op.clone())).collect();
+        Some(crate::protocol::CheckpointResponse {
+            checkpoint_token: Some(last.next_token.clone()),
+            new_execution_state: Some(crate::protocol::ExecutionState { operations, next_marker: None }),
+        })
     }
 
     /// Clears the change marks without reading them (the caller got the whole state).

@@ -4,7 +4,7 @@
 use super::{u, wait, with_payload, Fixture};
 use crate::checkpoint::memory::{ExecutionChanges, ExecutionMeta, InvocationRecord, MemoryService, OperationRow};
 use crate::protocol::history::HistoryEvent;
-use crate::protocol::{CallbackOptions, OperationAction as A, OperationType as T};
+use crate::protocol::{CallbackOptions, CheckpointRequest, OperationAction as A, OperationType as T};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -124,4 +124,65 @@ fn forgetting_an_execution_drops_it_with_its_callbacks() {
     assert_eq!(f.service.execution_status(&f.arn), None);
     assert_eq!(f.service.callback_execution(&id), None);
     assert!(f.service.take_changes().is_empty());
+}
+
+/// A checkpoint request with a client token, for retries.
+fn request(f: &Fixture, client_token: &str, updates: Vec<crate::protocol::OperationUpdate>) -> CheckpointRequest {
+    CheckpointRequest { checkpoint_token: f.token.clone(), client_token: Some(client_token.to_owned()), updates }
+}
+
+#[test]
+fn a_retry_of_the_last_checkpoint_gets_its_answer_from_a_restored_execution() {
+    let mut f = Fixture::new();
+    let mut rows = Rows::default();
+    step(&mut f, "a");
+    let sent = request(&f, "ct-1", vec![u("b", T::Step, A::Start), with_payload(u("b", T::Step, A::Succeed), "2")]);
+    let answer = f.service.checkpoint_now(&f.arn, sent.clone()).unwrap();
+    for changes in f.service.take_changes() {
+        rows.write(changes);
+    }
+    let stored = serde_json::to_string(&rows.meta).unwrap();
+    assert!(!stored.contains("\"Result\""), "the stored answer names operations, not copies of them: {stored}");
+
+    let restored = MemoryService::new();
+    restored.restore(rows.all(&f.arn)).unwrap();
+    assert_eq!(restored.checkpoint_now(&f.arn, sent.clone()).unwrap(), answer, "the same answer after a restart");
+    assert_eq!(restored.history(&f.arn), f.service.history(&f.arn), "applied once");
+    let mut other = sent;
+    other.client_token = Some("ct-2".to_owned());
+    assert!(restored.checkpoint_now(&f.arn, other).is_err(), "another client token with the old token is stale");
+}
+
+#[test]
+fn a_row_of_version_1_with_the_whole_last_answer_is_read() {
+    let f = Fixture::new();
+    let mut rows = Rows::default();
+    let sent = request(&f, "ct-1", vec![u("a", T::Step, A::Start), with_payload(u("a", T::Step, A::Succeed), "1")]);
+    let answer = f.service.checkpoint_now(&f.arn, sent.clone()).unwrap();
+    for changes in f.service.take_changes() {
+        rows.write(changes);
+    }
+    // The meta row as version 1 wrote it: the answer whole, beside the tokens.
+    let mut meta = serde_json::to_value(&rows.meta).unwrap();
+    meta["version"] = 1.into();
+    meta["last_response"] = serde_json::json!(["ct-1", sent.checkpoint_token, serde_json::to_value(&answer).unwrap()]);
+    rows.meta = Some(serde_json::from_str(&meta.to_string()).unwrap());
+    assert!(rows.meta.as_ref().unwrap().is_supported());
+
+    let restored = MemoryService::new();
+    restored.restore(rows.all(&f.arn)).unwrap();
+    assert_eq!(restored.checkpoint_now(&f.arn, sent).unwrap(), answer);
+    assert_eq!(restored.history(&f.arn), f.service.history(&f.arn), "applied once");
+}
+
+#[test]
+fn an_operation_row_leaves_out_what_the_operation_does_not_have() {
+    let mut f = Fixture::new();
+    step(&mut f, "a");
+    let changes = f.service.take_changes();
+    let row = changes[0].operations.iter().find(|r| r.id() == "a").unwrap();
+    let text = serde_json::to_string(row).unwrap();
+    assert!(!text.contains("null"), "{text}");
+    let back: OperationRow = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&back).unwrap(), text);
 }
