@@ -24,7 +24,7 @@ use durable_runtime::checkpoint::memory::{
 };
 use durable_runtime::protocol::history::HistoryEvent;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -139,9 +139,9 @@ pub struct Store {
     path: Option<PathBuf>,
     location: String,
     conn: Mutex<Connection>,
-    /// The id of the last history event stored for an execution (by row id), as of the last
-    /// commit: the order check of a write then needs no query. Locked only under `conn`.
-    history_ends: Mutex<HashMap<i64, u64>>,
+    /// What is stored of each execution written since the store opened (by row id), as of the last
+    /// commit: a write then needs no query for it. Locked only under `conn`.
+    known: Mutex<HashMap<i64, Known>>,
     fail_next: AtomicUsize,
 }
 
@@ -194,7 +194,7 @@ impl Store {
             path,
             location,
             conn: Mutex::new(conn),
-            history_ends: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
             fail_next: AtomicUsize::new(0),
         })
     }
@@ -214,11 +214,11 @@ impl Store {
     pub fn write(&self, changes: &[ExecutionChanges]) -> Result<(), StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let sql = |context| move |e| StoreError::sqlite(&self.location, context, e);
-        let mut ends = self.history_ends.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a write"))?;
-        let mut appended = Vec::new();
+        let mut written = Vec::with_capacity(changes.len());
         for execution in changes {
-            appended.extend(write_execution(&tx, execution, &self.location, &ends)?);
+            written.push(write_execution(&tx, execution, &self.location, &known)?);
         }
         let injected = self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
         if injected {
@@ -226,8 +226,8 @@ impl Store {
             return Err(StoreError::Injected);
         }
         tx.commit().map_err(sql("committing"))?;
-        // Only a committed history counts: a failed write leaves the known ends as they were.
-        ends.extend(appended);
+        // Only committed rows count: a failed write leaves what is known as it was.
+        known.extend(written);
         Ok(())
     }
 
@@ -305,14 +305,42 @@ fn status_text(meta: &ExecutionMeta) -> String {
     }
 }
 
-/// Writes the rows of one execution; returns its row id and the id of its last history event when
-/// the write appends to its history.
+/// What the store knows is stored of one execution, kept in memory between writes.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    /// The id of the last history event (0: none).
+    history_end: u64,
+    /// The operations (by index) with a timer row.
+    timers: HashSet<i64>,
+}
+
+impl Known {
+    /// Reads it from the rows of the execution `id` (the first write of an execution since the
+    /// store opened).
+    fn read(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<Self> {
+        let history_end = tx
+            .prepare_cached(
+                "SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1",
+            )?
+            .query_row([id], |row| row.get::<_, i64>(0))
+            .optional()?
+            .map_or(0, |n| n as u64);
+        let timers = tx
+            .prepare_cached("SELECT idx FROM timers WHERE exec = ?1")?
+            .query_map([id], |row| row.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<HashSet<i64>>>()?;
+        Ok(Self { history_end, timers })
+    }
+}
+
+/// Writes the rows of one execution; returns its row id and what is stored of it once the write
+/// commits.
 fn write_execution(
     tx: &Transaction<'_>,
     changes: &ExecutionChanges,
     location: &str,
-    history_ends: &HashMap<i64, u64>,
-) -> Result<Option<(i64, u64)>, StoreError> {
+    known: &HashMap<i64, Known>,
+) -> Result<(i64, Known), StoreError> {
     let sql = |context| move |e| StoreError::sqlite(location, context, e);
     let arn = changes.arn.as_str();
     let meta = &changes.meta;
@@ -340,27 +368,37 @@ fn write_execution(
             )
         })
         .map_err(sql("writing an execution"))?;
+    let mut stored = match known.get(&id) {
+        Some(stored) => stored.clone(),
+        None => Known::read(tx, id).map_err(sql("reading what is stored"))?,
+    };
     for op in &changes.operations {
         let entry = json(op, arn)?;
         let index = op.index() as i64;
         tx.prepare_cached(
-            "INSERT INTO operations (exec, idx, op_id, entry) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (exec, idx) DO UPDATE SET op_id = excluded.op_id, entry = excluded.entry",
+            "INSERT INTO operations (exec, idx, entry) VALUES (?1, ?2, ?3)
+             ON CONFLICT (exec, idx) DO UPDATE SET entry = excluded.entry",
         )
-        .and_then(|mut s| s.execute(params![id, index, op.id(), entry]))
+        .and_then(|mut s| s.execute(params![id, index, entry]))
         .map_err(sql("writing an operation"))?;
+        // An operation without a timer has no row to delete unless it had one: most never do.
         match op.timer() {
-            Some(at) => tx
-                .prepare_cached(
+            Some(at) => {
+                tx.prepare_cached(
                     "INSERT INTO timers (exec, idx, op_id, fire_at_ms) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (exec, idx) DO UPDATE SET fire_at_ms = excluded.fire_at_ms",
                 )
-                .and_then(|mut s| s.execute(params![id, index, op.id(), at.as_millis()])),
-            None => tx
-                .prepare_cached("DELETE FROM timers WHERE exec = ?1 AND idx = ?2")
-                .and_then(|mut s| s.execute(params![id, index])),
+                .and_then(|mut s| s.execute(params![id, index, op.id(), at.as_millis()]))
+                .map_err(sql("writing a timer"))?;
+                stored.timers.insert(index);
+            }
+            None if stored.timers.remove(&index) => {
+                tx.prepare_cached("DELETE FROM timers WHERE exec = ?1 AND idx = ?2")
+                    .and_then(|mut s| s.execute(params![id, index]))
+                    .map_err(sql("deleting a timer"))?;
+            }
+            None => {}
         }
-        .map_err(sql("writing a timer"))?;
         if let Some(callback_id) = op.callback_id() {
             tx.prepare_cached(
                 "INSERT INTO callbacks (callback_id, exec, op_id, open) VALUES (?1, ?2, ?3, ?4)
@@ -370,7 +408,9 @@ fn write_execution(
             .map_err(sql("writing a callback"))?;
         }
     }
-    let appended = write_events(tx, id, arn, &changes.events, location, history_ends.get(&id).copied())?;
+    if let Some(end) = write_events(tx, id, arn, &changes.events, location, stored.history_end)? {
+        stored.history_end = end;
+    }
     for (i, record) in changes.invocations.iter().enumerate() {
         let seq = (changes.first_invocation + i) as i64;
         tx.prepare_cached("INSERT INTO invocations (exec, seq, record) VALUES (?1, ?2, ?3)")
@@ -386,33 +426,22 @@ fn write_execution(
         .and_then(|mut s| s.execute(params![arn, link.caller_arn, link.operation_id, json(link, arn).map_err(to_sql)?]))
         .map_err(sql("writing a chained invoke"))?;
     }
-    Ok(appended.map(|end| (id, end)))
+    Ok((id, stored))
 }
 
 /// Appends `events` to the history of the execution `id` as one row, and returns the id of the last
 /// one. The history only grows, with no gap: unless the first event follows the last one stored
-/// (`stored_end` when this store knows it, read from the database otherwise) and the ids are
-/// consecutive, the write fails (and with it the transaction).
+/// (`stored`) and the ids are consecutive, the write fails (and with it the transaction).
 fn write_events(
     tx: &Transaction<'_>,
     id: i64,
     arn: &str,
     events: &[HistoryEvent],
     location: &str,
-    stored_end: Option<u64>,
+    stored: u64,
 ) -> Result<Option<u64>, StoreError> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(None) };
     let sql = |e| StoreError::sqlite(location, "writing history events", e);
-    let stored = match stored_end {
-        Some(end) => end,
-        None => tx
-            .prepare_cached(
-                "SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1",
-            )
-            .and_then(|mut s| s.query_row([id], |row| row.get::<_, i64>(0)).optional())
-            .map_err(sql)?
-            .map_or(0, |n| n as u64),
-    };
     if let Some((expected, event)) = (stored + 1..).zip(events).find(|(expected, e)| e.event_id != *expected) {
         return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
     }

@@ -143,6 +143,11 @@ fn a_write_that_does_not_append_to_the_history_in_order_fails_and_changes_nothin
     assert_eq!(after.operations.len(), before.operations.len());
 }
 
+/// The execution's current checkpoint token (the invocation's input carries it).
+fn token_after(service: &MemoryService, arn: &str) -> String {
+    service.invocation_input(arn).unwrap().checkpoint_token
+}
+
 #[test]
 fn a_timer_row_lives_from_the_write_that_arms_it_to_the_one_that_clears_it() {
     use durable_runtime::protocol::WaitOptions;
@@ -166,6 +171,12 @@ fn a_timer_row_lives_from_the_write_that_arms_it_to_the_one_that_clears_it() {
     store.commit(&service).unwrap();
     assert_eq!(timers(), 1, "the armed WAIT has a timer row");
 
+    // A store opened again knows the row from the database, not from its own writes.
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    run_steps(&service, &arn, &mut token_after(&service, &arn), 2..3);
+    store.commit(&service).unwrap();
+    assert_eq!(timers(), 1, "a later write leaves the armed timer's row alone");
     assert_eq!(service.advance(std::time::Duration::from_secs(10)), 1);
     store.commit(&service).unwrap();
     assert_eq!(timers(), 0, "the fired WAIT's timer row is gone");
