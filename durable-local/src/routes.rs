@@ -134,14 +134,23 @@ async fn checkpoint(shared: &Shared, arn: &str, request: &Request) -> Response {
         Ok(body) => body,
         Err(e) => return invalid(format!("malformed CheckpointDurableExecution request: {e}")),
     };
-    let outcome = shared.change(|| shared.service.checkpoint(arn, body)).await;
+    // The answer is serialized while the store commits, and sent only once the commit is done.
+    let outcome = shared
+        .change_then(
+            || shared.service.checkpoint(arn, body),
+            |outcome| match outcome {
+                Ok(response) => api_json(response),
+                Err(error) => checkpoint_error(&error),
+            },
+        )
+        .await;
     shared.notify();
+    // Acknowledged means durable: a checkpoint the store did not take is answered retryable and
+    // left no trace, so the client's retry (same tokens) is applied once the write succeeds.
     match outcome {
-        // Acknowledged means durable: a checkpoint the store did not take is answered retryable and
-        // left no trace, so the client's retry (same tokens) is applied once the write succeeds.
+        Ok(Some(answer)) => answer,
+        Ok(None) => Response::error(500, "ServiceException", "the answer to a stored checkpoint could not be made"),
         Err(e) => not_stored(&e.to_string()),
-        Ok(Ok(response)) => api_json(response),
-        Ok(Err(error)) => checkpoint_error(&error),
     }
 }
 

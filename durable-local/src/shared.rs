@@ -38,24 +38,55 @@ impl Shared {
     /// write it: the service is back to what the store holds, and the change must not be
     /// acknowledged.
     pub(crate) async fn change<T, F: Future<Output = T>>(&self, change: impl FnOnce() -> F) -> Result<T, StoreError> {
-        let out = match &self.store {
-            None => change().await,
-            Some(store) => {
-                let (out, generation) = {
-                    let _writing = self.writing.lock().await;
-                    let out = change().await;
-                    (out, self.generation.fetch_add(1, AtomicOrdering::SeqCst) + 1)
-                };
-                let committed = self.commit_through(store, generation).await;
-                if committed.is_err() {
-                    self.notify();
-                }
-                committed?;
-                out
-            }
-        };
+        let (out, pending) = self.make(change).await;
+        if let Some((store, generation)) = pending {
+            self.settle(&store, generation).await?;
+        }
         self.notify();
         Ok(out)
+    }
+
+    /// [`Self::change`], and `prepare` turns its output into the answer (say, serializes it) on
+    /// another thread while the store commits: the answer is ready when the change is durable, and
+    /// is dropped if it is not. `Ok(None)` when `prepare` did not finish (it panicked).
+    pub(crate) async fn change_then<T, U, F>(
+        &self,
+        change: impl FnOnce() -> F,
+        prepare: impl FnOnce(T) -> U + Send + 'static,
+    ) -> Result<Option<U>, StoreError>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: Future<Output = T>,
+    {
+        let (out, pending) = self.make(change).await;
+        let Some((store, generation)) = pending else {
+            self.notify();
+            return Ok(Some(prepare(out)));
+        };
+        let prepared = tokio::task::spawn_blocking(move || prepare(out));
+        self.settle(&store, generation).await?;
+        self.notify();
+        Ok(prepared.await.ok())
+    }
+
+    /// Makes `change` alone; with a store, also returns the store and the change's generation, to
+    /// commit.
+    async fn make<T, F: Future<Output = T>>(&self, change: impl FnOnce() -> F) -> (T, Option<(Arc<Store>, u64)>) {
+        let Some(store) = &self.store else { return (change().await, None) };
+        let _writing = self.writing.lock().await;
+        let out = change().await;
+        (out, Some((Arc::clone(store), self.generation.fetch_add(1, AtomicOrdering::SeqCst) + 1)))
+    }
+
+    /// Commits through `generation`; wakes whoever waits for changes when that failed (the service
+    /// was put back).
+    async fn settle(&self, store: &Arc<Store>, generation: u64) -> Result<(), StoreError> {
+        let committed = self.commit_through(store, generation).await;
+        if committed.is_err() {
+            self.notify();
+        }
+        committed
     }
 
     /// Returns once every change up to `generation` is committed (`Err` if the transaction that
@@ -72,13 +103,22 @@ impl Shared {
             (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
         };
         let writer = Arc::clone(store);
-        let written = tokio::task::spawn_blocking(move || writer.write(&changes).map_err(|e| (e, changes)))
-            .await
-            .unwrap_or_else(|e| {
-                let error =
-                    StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
-                Err((error, Vec::new()))
-            });
+        let written = blocking(move || match writer.write(&changes) {
+            Ok(()) => {
+                // Freeing the rows takes a while for a large write: not while the request waits.
+                if !changes.is_empty() {
+                    drop(tokio::task::spawn_blocking(move || drop(changes)));
+                }
+                Ok(())
+            }
+            Err(e) => Err((e, changes)),
+        })
+        .await
+        .unwrap_or_else(|e| {
+            let error =
+                StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
+            Err((error, Vec::new()))
+        });
         let Err((error, batch)) = written else {
             commits.committed = upto;
             return Ok(());
@@ -116,6 +156,18 @@ impl Shared {
         self.changes.notify_one();
         self.revision.send_modify(|n| *n = n.wrapping_add(1));
         self.driver.wake();
+    }
+}
+
+/// Runs `f`, which blocks (a store write), off the async threads' duties: on a multi-threaded
+/// runtime on this very thread, whose other tasks move to another one, so the write starts at once
+/// instead of waiting for a pool thread to wake; elsewhere on the blocking pool.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, tokio::task::JoinError> {
+    let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
+    if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
+        Ok(tokio::task::block_in_place(f))
+    } else {
+        tokio::task::spawn_blocking(f).await
     }
 }
 
