@@ -1,7 +1,8 @@
 //! The SQLite store under load, through HTTP with the real `aws-sdk-lambda` client (every checkpoint
 //! is a request to the local service, committed before it is answered):
 //!
-//! - a 2,000-step sequential execution on the SQLite store and on the service without a store;
+//! - a 2,000-step sequential execution on the SQLite store and on the service without a store (the
+//!   median of five pairs of runs, each on a fresh database);
 //! - the time of a step's checkpoint early (steps 1–100) and late (steps 1,901–2,000) in that
 //!   execution, which must not grow with the execution's length;
 //! - executions per second and step checkpoint p50 / p99 with 1, 10 and 100 concurrent 10-step
@@ -57,6 +58,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+/// How many pairs of 2,000-step runs (with and without the store) the long run takes.
+const LONG_RUNS: usize = 5;
+
+fn median(runs: &mut [Duration]) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
 }
 
 fn mean(laps: &[Duration]) -> Duration {
@@ -144,21 +153,57 @@ fn store_only(n: usize) -> Duration {
 }
 
 fn main() {
-    println!("(d) one step's commit, store alone: {:.3} ms", millis(store_only(2_000)));
+    // `cargo bench -p durable-local --bench store -- long batching` runs only what is named:
+    // `commit`, `long`, `concurrent`, and `unbatched` or `batching` for the mode (all by default).
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let named = |group: &[&str]| {
+        let named: Vec<&String> = args.iter().filter(|a| group.contains(&a.as_str())).collect();
+        move |what: &str| named.is_empty() || named.iter().any(|a| *a == what)
+    };
+    let part = named(&["commit", "long", "concurrent"]);
+    let mode = named(&["unbatched", "batching"]);
+    if part("commit") {
+        println!("(d) one step's commit, store alone: {:.3} ms", millis(store_only(2_000)));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let batched = Options::default().batching(Batching::default());
-    for (label, options) in [("every step committed before it returns", Options::default()), ("batching on", batched)] {
+    let modes = [
+        ("unbatched", "every step committed before it returns", Options::default()),
+        ("batching", "batching on", batched),
+    ];
+    for (name, label, options) in modes {
+        if !mode(name) || !(part("long") || part("concurrent")) {
+            continue;
+        }
         println!("-- {label}");
         runtime.block_on(async {
             let n = 2_000;
-            let (memory, _) = long_run(None, n, options.clone()).await;
-            let db = fresh_db("long");
-            let (sqlite, laps) = long_run(Some(db.clone()), n, options.clone()).await;
+            if !part("long") {
+                return concurrent_runs(options).await;
+            }
+            // Pairs of runs, alternating, each on a fresh database: one run is at the mercy of the
+            // machine's other work, the median of five is not.
+            let (mut memory, mut sqlite, mut ratios, mut laps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..LONG_RUNS {
+                let (without, _) = long_run(None, n, options.clone()).await;
+                let db = fresh_db("long");
+                let (with, run_laps) = long_run(Some(db.clone()), n, options.clone()).await;
+                let _ = std::fs::remove_dir_all(db.parent().unwrap());
+                memory.push(without);
+                sqlite.push(with);
+                ratios.push(with.as_secs_f64() / without.as_secs_f64());
+                laps = run_laps;
+            }
+            let (memory, sqlite) = (median(&mut memory), median(&mut sqlite));
+            ratios.sort_by(f64::total_cmp);
             println!(
-                "(a) {n} sequential steps: SQLite store {:.3} s, no store {:.3} s, ratio {:.2}x",
+                "(a) {n} sequential steps, median of {LONG_RUNS}: SQLite store {:.3} s, no store {:.3} s, ratio {:.2}x \
+                 (runs {:.2}-{:.2}x)",
                 sqlite.as_secs_f64(),
                 memory.as_secs_f64(),
-                sqlite.as_secs_f64() / memory.as_secs_f64()
+                sqlite.as_secs_f64() / memory.as_secs_f64(),
+                ratios[0],
+                ratios[ratios.len() - 1],
             );
             let early = &laps[..100];
             let late = &laps[laps.len() - 100..];
@@ -172,19 +217,25 @@ fn main() {
                 millis(mean(late)),
                 millis(percentile(&l, 0.5))
             );
-            let _ = std::fs::remove_dir_all(db.parent().unwrap());
 
-            for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
-                let db = fresh_db(&format!("c{concurrency}"));
-                let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10, options.clone()).await;
-                println!(
-                    "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
-                     step p50 {:.3} ms p99 {:.3} ms",
-                    millis(percentile(&laps, 0.5)),
-                    millis(percentile(&laps, 0.99))
-                );
-                let _ = std::fs::remove_dir_all(db.parent().unwrap());
+            if part("concurrent") {
+                concurrent_runs(options).await;
             }
         });
+    }
+}
+
+/// Executions per second with 1, 10 and 100 concurrent 10-step executions.
+async fn concurrent_runs(options: Options) {
+    for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
+        let db = fresh_db(&format!("c{concurrency}"));
+        let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10, options.clone()).await;
+        println!(
+            "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
+             step p50 {:.3} ms p99 {:.3} ms",
+            millis(percentile(&laps, 0.5)),
+            millis(percentile(&laps, 0.99))
+        );
+        let _ = std::fs::remove_dir_all(db.parent().unwrap());
     }
 }
