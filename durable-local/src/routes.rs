@@ -5,7 +5,7 @@ use super::http::{Request, Response};
 use super::{lambda_api, Shared};
 use durable_runtime::checkpoint::memory::MemoryError;
 use durable_runtime::checkpoint::{CheckpointClient, CheckpointError};
-use durable_runtime::protocol::{CheckpointRequest, ErrorObject, OperationType};
+use durable_runtime::protocol::{CheckpointRequest, CheckpointResponse, ErrorObject, OperationType};
 use serde_json::{json, Map, Value};
 
 /// The API version prefix of every control-plane path.
@@ -129,15 +129,25 @@ pub(crate) fn not_stored(error: &str) -> Response {
     Response::error(503, "ServiceException", &format!("the local store could not record the change: {error}"))
 }
 
+/// From this many updated operations, a checkpoint's answer is serialized while the store commits
+/// (see [`Shared::change_then`]).
+const LARGE_ANSWER_OPERATIONS: usize = 16;
+
 async fn checkpoint(shared: &Shared, arn: &str, request: &Request) -> Response {
     let body: CheckpointRequest = match serde_json::from_slice(&request.body) {
         Ok(body) => body,
         Err(e) => return invalid(format!("malformed CheckpointDurableExecution request: {e}")),
     };
-    // The answer is serialized while the store commits, and sent only once the commit is done.
+    // A large answer is serialized while the store commits, and sent only once the commit is done.
+    let large = |outcome: &Result<CheckpointResponse, CheckpointError>| {
+        let updated =
+            outcome.as_ref().ok().and_then(|r| r.new_execution_state.as_ref()).map_or(0, |s| s.operations.len());
+        updated >= LARGE_ANSWER_OPERATIONS
+    };
     let outcome = shared
         .change_then(
             || shared.service.checkpoint(arn, body),
+            large,
             |outcome| match outcome {
                 Ok(response) => api_json(response),
                 Err(error) => checkpoint_error(&error),

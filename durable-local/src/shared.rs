@@ -46,12 +46,15 @@ impl Shared {
         Ok(out)
     }
 
-    /// [`Self::change`], and `prepare` turns its output into the answer (say, serializes it) on
-    /// another thread while the store commits: the answer is ready when the change is durable, and
-    /// is dropped if it is not. `Ok(None)` when `prepare` did not finish (it panicked).
+    /// [`Self::change`], and `prepare` turns its output into the answer (say, serializes it). When
+    /// `aside` says the output is large, that runs on another thread while the store commits: the
+    /// answer is ready when the change is durable, and is dropped if it is not. A small answer is
+    /// made after the commit, where handing it to another thread would cost more than it saves.
+    /// `Ok(None)` when `prepare` did not finish (it panicked).
     pub(crate) async fn change_then<T, U, F>(
         &self,
         change: impl FnOnce() -> F,
+        aside: impl FnOnce(&T) -> bool,
         prepare: impl FnOnce(T) -> U + Send + 'static,
     ) -> Result<Option<U>, StoreError>
     where
@@ -64,6 +67,11 @@ impl Shared {
             self.notify();
             return Ok(Some(prepare(out)));
         };
+        if !aside(&out) {
+            self.settle(&store, generation).await?;
+            self.notify();
+            return Ok(Some(prepare(out)));
+        }
         let prepared = tokio::task::spawn_blocking(move || prepare(out));
         self.settle(&store, generation).await?;
         self.notify();
@@ -103,10 +111,12 @@ impl Shared {
             (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
         };
         let writer = Arc::clone(store);
-        let written = blocking(move || match writer.write(&changes) {
+        let rows: usize = changes.iter().map(|c| c.operations.len() + c.events.len()).sum();
+        let large = rows >= LARGE_WRITE_ROWS;
+        let written = blocking(large, move || match writer.write(&changes) {
             Ok(()) => {
-                // Freeing the rows takes a while for a large write: not while the request waits.
-                if !changes.is_empty() {
+                // Freeing the rows of a large write takes a while: not while the request waits.
+                if large {
                     drop(tokio::task::spawn_blocking(move || drop(changes)));
                 }
                 Ok(())
@@ -159,12 +169,20 @@ impl Shared {
     }
 }
 
-/// Runs `f`, which blocks (a store write), off the async threads' duties: on a multi-threaded
-/// runtime on this very thread, whose other tasks move to another one, so the write starts at once
-/// instead of waiting for a pool thread to wake; elsewhere on the blocking pool.
-async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, tokio::task::JoinError> {
+/// From this many operations and history events, a store write is large (see [`blocking`]).
+const LARGE_WRITE_ROWS: usize = 64;
+
+/// Runs `f`, which blocks (a store write), off the async threads' duties. A `large` one runs on a
+/// multi-threaded runtime on this very thread, whose other tasks move to another one, so the write
+/// starts at once instead of waiting for a pool thread to wake (up to half a millisecond on a busy
+/// virtual machine); handing the worker's tasks over costs more than that saves for a small write,
+/// which runs on the blocking pool, as everything does on a single-threaded runtime.
+async fn blocking<R: Send + 'static>(
+    large: bool,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, tokio::task::JoinError> {
     let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
-    if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
+    if large && matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
         Ok(tokio::task::block_in_place(f))
     } else {
         tokio::task::spawn_blocking(f).await

@@ -597,6 +597,45 @@ async fn a_checkpoint_the_store_cannot_write_is_answered_503_and_leaves_no_trace
     .await;
 }
 
+/// A batch of checkpoints: its answer is made while the store commits, and the write runs on the
+/// request's own worker thread (a multi-threaded runtime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_checkpoint_the_store_cannot_write_is_answered_503_and_its_retry_is_stored() {
+    use durable_runtime::protocol::{OperationAction, OperationUpdate};
+    bounded(async {
+        let dir = store_dir("unwritable-batch");
+        let server = LocalService::start_with_store(db(&dir)).await.unwrap();
+        let arn = server.change(|s| s.start_execution("f", Some("null".to_owned()))).await.unwrap();
+        let token = server.change(|s| s.invocation_input(&arn)).await.unwrap().unwrap().checkpoint_token;
+        let rows = row_counts(&db(&dir));
+        let updates: Vec<OperationUpdate> = (0..40)
+            .flat_map(|i| {
+                let mut done = OperationUpdate::new(format!("s{i}"), OperationType::Step, OperationAction::Succeed);
+                done.payload = Some(i.to_string());
+                [OperationUpdate::new(format!("s{i}"), OperationType::Step, OperationAction::Start), done]
+            })
+            .collect();
+        let request = CheckpointRequest { checkpoint_token: token, client_token: Some("batch".to_owned()), updates };
+
+        server.store().unwrap().fail_next_writes(100);
+        let error = server.checkpoint_client().checkpoint(&arn, request.clone()).await.unwrap_err();
+        assert_eq!((error.status(), error.code()), (Some(503), Some("ServiceException")), "{error}");
+        assert!(server.service().operation(&arn, "s0").is_none(), "nothing of it in memory");
+        assert_eq!(row_counts(&db(&dir)), rows, "nor in the database");
+
+        server.store().unwrap().fail_next_writes(0);
+        let response = server.checkpoint_client().checkpoint(&arn, request).await.unwrap();
+        let answered = response.new_execution_state.unwrap().operations;
+        assert_eq!(answered.iter().filter(|op| op.op_type == OperationType::Step).count(), 40, "the whole answer");
+        drop(server);
+        let restarted = LocalService::start_with_store(db(&dir)).await.unwrap();
+        let stored = restarted.service().operation(&arn, "s39").expect("stored");
+        assert_eq!(stored.step_details.and_then(|d| d.result).map(|r| r.text().into_owned()).as_deref(), Some("39"));
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_checkpoints_in_a_failed_group_commit_are_all_refused_and_the_rest_are_stored() {
     use durable_runtime::protocol::{OperationAction, OperationType, OperationUpdate};
