@@ -176,16 +176,15 @@ const LARGE_WRITE_ROWS: usize = 64;
 /// multi-threaded runtime on this very thread, whose other tasks move to another one, so the write
 /// starts at once instead of waiting for a pool thread to wake (up to half a millisecond on a busy
 /// virtual machine); handing the worker's tasks over costs more than that saves for a small write,
-/// which runs on the blocking pool, as everything does on a single-threaded runtime.
-async fn blocking<R: Send + 'static>(
-    large: bool,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, tokio::task::JoinError> {
+/// which runs on the blocking pool, as everything does on a single-threaded runtime. A panic in `f`
+/// is an error either way.
+async fn blocking<R: Send + 'static>(large: bool, f: impl FnOnce() -> R + Send + 'static) -> Result<R, String> {
     let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
     if large && matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
-        Ok(tokio::task::block_in_place(f))
+        tokio::task::block_in_place(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)))
+            .map_err(|_| "the store write panicked".to_owned())
     } else {
-        tokio::task::spawn_blocking(f).await
+        tokio::task::spawn_blocking(f).await.map_err(|e| e.to_string())
     }
 }
 
