@@ -270,7 +270,7 @@ impl LocalService {
     /// nothing scheduled, on an ephemeral port with fresh credentials.
     pub async fn open_read_only(path: impl Into<PathBuf>) -> Result<Self, LocalError> {
         let path = path.into();
-        let stored = tokio::task::spawn_blocking(move || Store::open(path).and_then(|store| store.load_all()))
+        let stored = tokio::task::spawn_blocking(move || Store::open_to_read(path).and_then(|store| store.load_all()))
             .await
             .map_err(|e| LocalError::io("loading the store", std::io::Error::other(e)))??;
         let service = MemoryService::new();

@@ -18,7 +18,7 @@ mod write;
 
 pub use schema::SCHEMA_VERSION;
 
-use files::{private_file, private_if_present};
+use files::{private_file, private_if_present, reserve_wal};
 use write::{write_execution, Known};
 
 use durable_runtime::checkpoint::memory::{
@@ -157,8 +157,21 @@ impl Store {
     /// Opens the database file `path`, creating it (and its directory, 0700) if needed, and brings
     /// its schema up to date. Fails with [`StoreError::UnsupportedSchema`] for a database made by a
     /// newer version.
+    ///
+    /// The write-ahead log is given the size it reaches between automatic checkpoints (about 4 MiB)
+    /// up front, so that commits overwrite blocks already written instead of growing the file, which
+    /// costs each commit's fsync more (see [`Store::open_to_read`] for a store that only reads).
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
-        let path = path.into();
+        Self::open_with(path.into(), true)
+    }
+
+    /// Opens the database file `path` as [`Store::open`] does, for reading it: the write-ahead log
+    /// is not made larger in advance.
+    pub fn open_to_read(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        Self::open_with(path.into(), false)
+    }
+
+    fn open_with(path: PathBuf, writing: bool) -> Result<Self, StoreError> {
         private_file(&path)?;
         let location = path.display().to_string();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -170,6 +183,12 @@ impl Store {
                 let mut name = path.clone().into_os_string();
                 name.push(sidecar);
                 private_if_present(Path::new(&name))?;
+            }
+            let mut conn = store.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let reserved = if writing { reserve_wal(&mut conn, path) } else { Ok(()) };
+            if let Err(error) = reserved {
+                // Only the speed of the first commits depends on it.
+                tracing::warn!(%error, "local durable service: the write-ahead log keeps growing as it is written");
             }
         }
         Ok(store)

@@ -212,3 +212,72 @@ fn a_write_that_failed_does_not_move_the_history_on_and_its_retry_is_stored() {
     drop((store, reopened));
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// Copies the database and its log as they are on disk now, as a crash would leave them (the
+/// wal-index in `-shm` is not kept: after a crash it is rebuilt from the log).
+fn crash_image(path: &std::path::Path, test: &str) -> PathBuf {
+    let image = temp_db(test);
+    std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+    for (from, to) in [(path.to_owned(), image.clone()), (sidecar(path, "-wal"), sidecar(&image, "-wal"))] {
+        std::fs::copy(from, to).unwrap();
+    }
+    image
+}
+
+fn sidecar(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[test]
+fn the_log_is_reserved_up_front_and_a_crash_image_recovers_every_commit() {
+    let path = temp_db("reserved");
+    let store = Store::open(&path).unwrap();
+    let log = || std::fs::metadata(sidecar(&path, "-wal")).unwrap().len();
+    let reserved = log();
+    assert!(reserved >= 4 * 1024 * 1024, "the log is reserved up front: {reserved} bytes");
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    for chunk in 0..4 {
+        run_steps(&service, &arn, &mut token, chunk * 10..chunk * 10 + 10);
+        store.commit(&service).unwrap();
+    }
+    assert_eq!(log(), reserved, "commits overwrite the reserved bytes");
+
+    // The log holds committed frames and then zeros: recovery stops where the frames do.
+    let image = crash_image(&path, "reserved-image");
+    let recovered = Store::open(&image).unwrap();
+    let rows = recovered.load(&arn).unwrap().unwrap();
+    assert_eq!(rows.events, service.history(&arn));
+    assert_eq!(rows.operations.len(), 41, "the execution and its 40 steps");
+
+    // Opened on a log of frames and zeros, the store keeps the frames and writes on after them.
+    let restored = MemoryService::new();
+    restored.restore(rows).unwrap();
+    let mut token = restored.invocation_input(&arn).unwrap().checkpoint_token;
+    run_steps(&restored, &arn, &mut token, 40..50);
+    recovered.commit(&restored).unwrap();
+    let again = crash_image(&image, "reserved-image-again");
+    let reopened = Store::open_to_read(&again).unwrap();
+    let rows = reopened.load(&arn).unwrap().unwrap();
+    assert_eq!(rows.events, restored.history(&arn));
+    assert_eq!(rows.operations.len(), 51);
+    drop((store, recovered, reopened));
+    for p in [path, image, again] {
+        let _ = std::fs::remove_dir_all(p.parent().unwrap());
+    }
+}
+
+#[test]
+fn a_store_opened_to_read_does_not_reserve_the_log() {
+    let path = temp_db("to-read");
+    drop(Store::open(&path).unwrap());
+    let reader = Store::open_to_read(&path).unwrap();
+    assert!(reader.load_all().unwrap().is_empty());
+    let log = std::fs::metadata(sidecar(&path, "-wal")).map_or(0, |m| m.len());
+    assert!(log < 1024 * 1024, "{log} bytes");
+    drop(reader);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
