@@ -84,6 +84,16 @@ pub enum StoreError {
         /// The event id the write had there.
         found: u64,
     },
+    /// A value does not fit the store's keys: an execution past the 2,147,483,647th, an operation
+    /// index or a history event id past 4,294,967,295.
+    OutOfRange {
+        /// The execution.
+        arn: String,
+        /// What does not fit.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+    },
     /// A write failed because a test asked for it ([`Store::fail_next_writes`]).
     Injected,
 }
@@ -113,6 +123,9 @@ impl fmt::Display for StoreError {
                 f,
                 "the history of `{arn}` only grows in order: event {expected} comes next, the write had event {found}"
             ),
+            Self::OutOfRange { arn, what, value } => {
+                write!(f, "`{arn}` cannot be stored: {what} {value} is beyond what the store can key")
+            }
             Self::Injected => f.write_str("injected store write failure"),
         }
     }
@@ -332,7 +345,11 @@ fn read_execution(
         let rows = statement.query_map([id], |row| row.get::<_, String>(0)).map_err(sql)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql)
     };
-    let operations = texts("SELECT entry FROM operations WHERE exec = ?1 ORDER BY idx")?
+    let (first, last) = schema::slots(id);
+    let operations = conn
+        .prepare_cached("SELECT entry FROM operations WHERE slot BETWEEN ?1 AND ?2 ORDER BY slot")
+        .and_then(|mut s| s.query_map([first, last], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
+        .map_err(sql)?
         .iter()
         .map(|t| parse::<OperationRow>(t, &arn, "an operation"))
         .collect::<Result<Vec<_>, _>>()?;
@@ -340,12 +357,14 @@ fn read_execution(
     let batches = {
         let mut statement = conn
             .prepare_cached(
-                "SELECT first_event_id, last_event_id, events FROM event_batches WHERE exec = ?1
-                 ORDER BY first_event_id",
+                "SELECT slot & 0xffffffff, last_event_id, events FROM event_batches WHERE slot BETWEEN ?1 AND ?2
+                 ORDER BY slot",
             )
             .map_err(sql)?;
         let rows = statement
-            .query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)))
+            .query_map([first, last], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+            })
             .map_err(sql)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql)?
     };

@@ -77,7 +77,43 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 3: an operation row no longer repeats the operation's id beside its entry, which holds it: the
     // column was never read, and at 64 characters a row it was a fifth of what a step writes there.
     "ALTER TABLE operations DROP COLUMN op_id;",
+    // 4: operations and history batches become rowid tables keyed by one integer, `slot`: the
+    // execution's row id in the high 32 bits, the operation's index (the batch's first event id) in
+    // the low 32. The rows are those of version 3, in the same order. A WITHOUT ROWID table keeps
+    // whole rows in its interior pages and, appending, rebalances the full leaves beside the last
+    // one; a rowid table appends a new leaf and nothing else, so a write of 125 steps commits about
+    // a seventh fewer pages.
+    "CREATE TABLE operations_4 (
+        slot INTEGER PRIMARY KEY,
+        entry TEXT NOT NULL
+    );
+    INSERT INTO operations_4 (slot, entry) SELECT (exec << 32) | idx, entry FROM operations ORDER BY exec, idx;
+    DROP TABLE operations;
+    ALTER TABLE operations_4 RENAME TO operations;
+    CREATE TABLE event_batches_4 (
+        slot INTEGER PRIMARY KEY,
+        last_event_id INTEGER NOT NULL,
+        events TEXT NOT NULL
+    );
+    INSERT INTO event_batches_4 (slot, last_event_id, events)
+        SELECT (exec << 32) | first_event_id, last_event_id, events FROM event_batches ORDER BY exec, first_event_id;
+    DROP TABLE event_batches;
+    ALTER TABLE event_batches_4 RENAME TO event_batches;",
 ];
+
+/// The `slot` of row `n` of the execution `exec` in the tables keyed by one (see migration 4), `None`
+/// when either is out of range.
+pub(super) fn slot(exec: i64, n: u64) -> Option<i64> {
+    let n = u32::try_from(n).ok()?;
+    let exec = i32::try_from(exec).ok().filter(|e| *e >= 0)?;
+    Some((i64::from(exec) << 32) | i64::from(n))
+}
+
+/// The `slot`s of the execution `exec`: the first and the last.
+pub(super) fn slots(exec: i64) -> (i64, i64) {
+    let first = slot(exec, 0).unwrap_or(i64::MAX);
+    (first, first.saturating_add(i64::from(u32::MAX)))
+}
 
 /// The schema version this build writes: the number of migrations.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -281,3 +281,15 @@ fn a_store_opened_to_read_does_not_reserve_the_log() {
     drop(reader);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+#[test]
+fn slots_keep_executions_apart_and_in_order() {
+    use schema::{slot, slots};
+    assert_eq!(slot(1, 0), Some(1 << 32));
+    assert_eq!(slot(1, 7), Some((1 << 32) + 7));
+    assert!(slot(1, u64::from(u32::MAX)) < slot(2, 0));
+    assert_eq!(slots(3), (3 << 32, (3 << 32) + i64::from(u32::MAX)));
+    assert_eq!(slot(1, 1 << 32), None, "an index past 32 bits");
+    assert_eq!(slot(1 << 31, 0), None, "an execution past 31 bits");
+    assert_eq!(slot(-1, 0), None);
+}

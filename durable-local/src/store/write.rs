@@ -1,5 +1,6 @@
 //! The write path: the rows of one execution's changes, in the transaction of a write.
 
+use super::schema::{slot, slots};
 use super::StoreError;
 use durable_runtime::checkpoint::memory::{function_name_of, ExecutionChanges, ExecutionMeta};
 use durable_runtime::protocol::history::HistoryEvent;
@@ -32,9 +33,9 @@ impl Known {
     fn read(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<Self> {
         let history_end = tx
             .prepare_cached(
-                "SELECT last_event_id FROM event_batches WHERE exec = ?1 ORDER BY first_event_id DESC LIMIT 1",
+                "SELECT last_event_id FROM event_batches WHERE slot BETWEEN ?1 AND ?2 ORDER BY slot DESC LIMIT 1",
             )?
-            .query_row([id], |row| row.get::<_, i64>(0))
+            .query_row(<[i64; 2]>::from(slots(id)), |row| row.get::<_, i64>(0))
             .optional()?
             .map_or(0, |n| n as u64);
         let timers = tx
@@ -87,11 +88,12 @@ pub(super) fn write_execution(
     for op in &changes.operations {
         let entry = json(op, arn)?;
         let index = op.index() as i64;
+        let at = keyed(id, op.index() as u64, arn, "operation index")?;
         tx.prepare_cached(
-            "INSERT INTO operations (exec, idx, entry) VALUES (?1, ?2, ?3)
-             ON CONFLICT (exec, idx) DO UPDATE SET entry = excluded.entry",
+            "INSERT INTO operations (slot, entry) VALUES (?1, ?2)
+             ON CONFLICT (slot) DO UPDATE SET entry = excluded.entry",
         )
-        .and_then(|mut s| s.execute(params![id, index, entry]))
+        .and_then(|mut s| s.execute(params![at, entry]))
         .map_err(sql("writing an operation"))?;
         // An operation without a timer has no row to delete unless it had one: most never do.
         match op.timer() {
@@ -157,14 +159,21 @@ fn write_events(
     if let Some((expected, event)) = (stored + 1..).zip(events).find(|(expected, e)| e.event_id != *expected) {
         return Err(StoreError::HistoryOutOfOrder { arn: arn.to_owned(), expected, found: event.event_id });
     }
-    tx.prepare_cached(
-        "INSERT INTO event_batches (exec, first_event_id, last_event_id, events) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![id, first.event_id as i64, last.event_id as i64, json(&events, arn).map_err(to_sql)?])
-    })
-    .map_err(sql)?;
+    let at = keyed(id, first.event_id, arn, "history event id")?;
+    keyed(id, last.event_id, arn, "history event id")?;
+    tx.prepare_cached("INSERT INTO event_batches (slot, last_event_id, events) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![at, last.event_id as i64, json(&events, arn).map_err(to_sql)?]))
+        .map_err(sql)?;
     Ok(Some(last.event_id))
+}
+
+/// The `slot` of row `n` of the execution `id` (see the schema), or the error that names what does
+/// not fit.
+fn keyed(id: i64, n: u64, arn: &str, what: &'static str) -> Result<i64, StoreError> {
+    slot(id, n).ok_or_else(|| {
+        let (what, value) = if slot(id, 0).is_none() { ("execution row", id as u64) } else { (what, n) };
+        StoreError::OutOfRange { arn: arn.to_owned(), what, value }
+    })
 }
 
 fn to_sql(e: StoreError) -> rusqlite::Error {
