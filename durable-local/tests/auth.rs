@@ -11,20 +11,16 @@ use durable_runtime::checkpoint::{CheckpointClient, ErrorClass};
 use durable_runtime::protocol::ids::uuid_v4;
 use durable_runtime::protocol::{CheckpointRequest, OperationAction, OperationType, OperationUpdate};
 use durable_runtime::testing::MemoryService;
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const BOUND: Duration = Duration::from_secs(60);
-
-async fn bounded<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(BOUND, f).await.expect("the test exceeded its time bound")
-}
+mod common;
+use common::bounded;
 
 fn store_dir(test: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("durable-local-auth-{test}-{}", uuid_v4()))
+    common::store_dir(&format!("auth-{test}"))
 }
 
 /// A service with one execution started; its ARN.

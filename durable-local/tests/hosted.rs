@@ -8,16 +8,12 @@ use durable_runtime::checkpoint::aws::aws_sdk_lambda;
 use durable_runtime::protocol::ErrorObject;
 use durable_runtime::{DurableContext, Error};
 use serde_json::Value;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const BOUND: Duration = Duration::from_secs(60);
-
-async fn bounded<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(BOUND, f).await.expect("the test exceeded its time bound")
-}
+mod common;
+use common::bounded;
 
 async fn greeter(ctx: DurableContext, name: String) -> Result<String, Error> {
     let greeting = ctx.step(move |_| async move { Ok::<_, Error>(format!("Hello, {name}!")) }).name("greet").await?;
