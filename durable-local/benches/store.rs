@@ -6,7 +6,7 @@
 //! - the time of a step's checkpoint early (steps 1–100) and late (steps 1,901–2,000) in that
 //!   execution, which must not grow with the execution's length;
 //! - executions per second and step checkpoint p50 / p99 with 1, 10 and 100 concurrent 10-step
-//!   executions;
+//!   executions, and the executions per second of the service without a store (the ceiling);
 //! - the same with checkpoint batching on (`Options::batching`), where a step's result rides with
 //!   later updates instead of being committed before the step returns.
 //!
@@ -90,16 +90,21 @@ async fn long_run(store: Option<PathBuf>, n: u32, options: Options) -> (Duration
     (elapsed, laps)
 }
 
-/// `total` executions of `steps` steps, `concurrency` at a time; returns executions/s and laps.
+/// `total` executions of `steps` steps, `concurrency` at a time, on the SQLite store at `store` or
+/// without a store; returns executions/s and laps.
 async fn concurrent(
-    store: PathBuf,
+    store: Option<PathBuf>,
     concurrency: usize,
     total: usize,
     n: u32,
     options: Options,
 ) -> (f64, Vec<Duration>) {
     let laps: Laps = Arc::default();
-    let runner = Arc::new(LocalRunner::new(steps(laps.clone())).skip_time(true).store(store).options(options));
+    let mut runner = LocalRunner::new(steps(laps.clone())).skip_time(true).options(options);
+    if let Some(path) = store {
+        runner = runner.store(path);
+    }
+    let runner = Arc::new(runner);
     runner.server().await.unwrap();
     let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let started = Instant::now();
@@ -229,10 +234,11 @@ fn main() {
 async fn concurrent_runs(options: Options) {
     for (concurrency, total) in [(1, 30), (10, 100), (100, 300)] {
         let db = fresh_db(&format!("c{concurrency}"));
-        let (per_second, laps) = concurrent(db.clone(), concurrency, total, 10, options.clone()).await;
+        let (per_second, laps) = concurrent(Some(db.clone()), concurrency, total, 10, options.clone()).await;
+        let (ceiling, _) = concurrent(None, concurrency, total, 10, options.clone()).await;
         println!(
             "(c) {concurrency:>3} concurrent 10-step executions ({total} in all): {per_second:.1} executions/s, \
-             step p50 {:.3} ms p99 {:.3} ms",
+             step p50 {:.3} ms p99 {:.3} ms; without a store {ceiling:.1} executions/s",
             millis(percentile(&laps, 0.5)),
             millis(percentile(&laps, 0.99))
         );
