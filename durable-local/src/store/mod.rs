@@ -6,8 +6,10 @@
 //! service started on the same database reads every execution back.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: a committed transaction survives a
-//! power cut, so a change is acknowledged only once it is durable. The schema is versioned
-//! (`PRAGMA user_version`) and migrated on open; see [`SCHEMA_VERSION`].
+//! power cut, so a change is acknowledged only once it is durable. [`Store::open`] gives the
+//! write-ahead log its working size up front, so a commit's fsync covers blocks already written
+//! rather than a growing file. The schema is versioned (`PRAGMA user_version`) and migrated on
+//! open; see [`SCHEMA_VERSION`].
 //!
 //! The rows hold live checkpoint tokens, so on Unix the database and its `-wal` and `-shm` files are
 //! readable by their owner only (0600), and a directory the store creates for them is 0700.
