@@ -14,12 +14,14 @@
 //! The rows hold live checkpoint tokens, so on Unix the database and its `-wal` and `-shm` files are
 //! readable by their owner only (0600), and a directory the store creates for them is 0700.
 
+mod checkpoint;
 mod files;
 mod schema;
 mod write;
 
 pub use schema::SCHEMA_VERSION;
 
+use checkpoint::Checkpointer;
 use files::{private_file, private_if_present, reserve_wal};
 use write::{write_execution, Known};
 
@@ -160,6 +162,8 @@ pub struct Store {
     /// commit: a write then needs no query for it. Locked only under `conn`.
     known: Mutex<HashMap<i64, Known>>,
     fail_next: AtomicUsize,
+    /// Checkpoints the log off the writes' path (a store opened to write a file).
+    checkpointer: Option<Checkpointer>,
 }
 
 impl fmt::Debug for Store {
@@ -192,18 +196,27 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(&path, flags).map_err(|e| StoreError::sqlite(&location, "opening", e))?;
-        let store = Self::configure(conn, Some(path), location)?;
-        if let Some(path) = &store.path {
-            for sidecar in ["-wal", "-shm"] {
-                let mut name = path.clone().into_os_string();
-                name.push(sidecar);
-                private_if_present(Path::new(&name))?;
-            }
+        let mut store = Self::configure(conn, Some(path.clone()), location)?;
+        for sidecar in ["-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(sidecar);
+            private_if_present(Path::new(&name))?;
+        }
+        if writing {
             let mut conn = store.conn.lock().unwrap_or_else(PoisonError::into_inner);
-            let reserved = if writing { reserve_wal(&mut conn, path) } else { Ok(()) };
-            if let Err(error) = reserved {
+            if let Err(error) = reserve_wal(&mut conn, &path) {
                 // Only the speed of the first commits depends on it.
                 tracing::warn!(%error, "local durable service: the write-ahead log keeps growing as it is written");
+            }
+            match Checkpointer::start(&path, BUSY_TIMEOUT) {
+                Ok(checkpointer) => {
+                    conn.pragma_update(None, "wal_autocheckpoint", 0)
+                        .map_err(|e| StoreError::sqlite(&store.location, "moving checkpoints off the writes", e))?;
+                    drop(conn);
+                    store.checkpointer = Some(checkpointer);
+                }
+                // SQLite keeps checkpointing in the commit that fills the log.
+                Err(error) => tracing::warn!(%error, "local durable service: checkpoints stay on the writes' path"),
             }
         }
         Ok(store)
@@ -232,6 +245,7 @@ impl Store {
             conn: Mutex::new(conn),
             known: Mutex::new(HashMap::new()),
             fail_next: AtomicUsize::new(0),
+            checkpointer: None,
         })
     }
 
@@ -262,6 +276,9 @@ impl Store {
             return Err(StoreError::Injected);
         }
         tx.commit().map_err(sql("committing"))?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.written();
+        }
         // Only committed rows count: a failed write leaves what is known as it was.
         known.extend(written);
         Ok(())

@@ -293,3 +293,43 @@ fn slots_keep_executions_apart_and_in_order() {
     assert_eq!(slot(1 << 31, 0), None, "an execution past 31 bits");
     assert_eq!(slot(-1, 0), None);
 }
+
+#[test]
+fn the_log_is_checkpointed_off_the_writes_and_starts_again_inside_its_reserve() {
+    let path = temp_db("checkpointed");
+    let store = Store::open(&path).unwrap();
+    let log = || std::fs::metadata(sidecar(&path, "-wal")).unwrap().len();
+    let reserved = log();
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let payload = format!("\"{}\"", "x".repeat(100 * 1024));
+    // 160 steps of 100 KiB, each in an operation row and a history event, written without a
+    // pause: about eight times the pages the log is reserved for, while the checkpoint thread
+    // copies them out.
+    let started = std::time::Instant::now();
+    for step in 0..160 {
+        let id = format!("big{step}");
+        let mut done = OperationUpdate::new(id.clone(), OperationType::Step, OperationAction::Succeed);
+        done.payload = Some(payload.clone());
+        let updates = vec![OperationUpdate::new(id, OperationType::Step, OperationAction::Start), done];
+        let request = CheckpointRequest { checkpoint_token: token_after(&service, &arn), client_token: None, updates };
+        runtime.block_on(CheckpointClient::checkpoint(&service, &arn, request)).unwrap();
+        store.commit(&service).unwrap();
+    }
+    let writing = started.elapsed();
+    // Between two passes of the thread (100 ms apart) the log may outgrow its reserve, but it
+    // starts again from its beginning after each: without that it would hold every page written.
+    let grown = log();
+    assert!(grown >= reserved);
+    assert!(grown < 12 * 1024 * 1024, "the log grew to {grown} bytes in {writing:?}");
+    let database = std::fs::metadata(&path).unwrap().len();
+    assert!(database > 4 * 1024 * 1024, "the pages were copied into the database: {database} bytes");
+    let image = crash_image(&path, "checkpointed-image");
+    let rows = Store::open_to_read(&image).unwrap().load(&arn).unwrap().unwrap();
+    assert_eq!(rows.events, service.history(&arn));
+    drop(store);
+    for p in [path, image] {
+        let _ = std::fs::remove_dir_all(p.parent().unwrap());
+    }
+}
