@@ -1,7 +1,7 @@
 //! The store's files are private: the rows hold live checkpoint tokens.
 
 use super::StoreError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates the database file 0600 (and its directory 0700) before SQLite opens it, whatever the
 /// umask; an existing file is made 0600.
@@ -22,6 +22,13 @@ pub(super) fn private_file(path: &Path) -> Result<(), StoreError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path).map_err(|e| StoreError::io(path, "creating", e))?;
     set_mode(path, 0o600)
+}
+
+/// The file SQLite keeps beside the database `path`: `path` + `suffix` (`-wal`, `-shm`).
+pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 pub(super) fn private_if_present(path: &Path) -> Result<(), StoreError> {
@@ -65,9 +72,8 @@ const SPARE_FRAMES: u64 = 64;
 /// appends frames meanwhile; only bytes past the file's end are written.
 pub(super) fn reserve_wal(conn: &mut rusqlite::Connection, path: &Path) -> Result<(), StoreError> {
     use std::io::Write;
-    let mut name = path.as_os_str().to_owned();
-    name.push("-wal");
-    let wal = Path::new(&name);
+    let name = sidecar(path, "-wal");
+    let wal = name.as_path();
     let sql = |e| StoreError::sqlite(&path.display().to_string(), "reserving the write-ahead log", e);
     let page: i64 = conn.pragma_query_value(None, "page_size", |row| row.get(0)).map_err(sql)?;
     let frames: i64 = conn.pragma_query_value(None, "wal_autocheckpoint", |row| row.get(0)).map_err(sql)?;

@@ -22,7 +22,7 @@ mod write;
 pub use schema::SCHEMA_VERSION;
 
 use checkpoint::Checkpointer;
-use files::{private_file, private_if_present, reserve_wal};
+use files::{private_file, private_if_present, reserve_wal, sidecar};
 use write::{write_execution, Known};
 
 use durable_runtime::checkpoint::memory::{
@@ -179,7 +179,9 @@ impl Store {
     ///
     /// The write-ahead log is given the size it reaches between automatic checkpoints (about 4 MiB)
     /// up front, so that commits overwrite blocks already written instead of growing the file, which
-    /// costs each commit's fsync more (see [`Store::open_to_read`] for a store that only reads).
+    /// costs each commit's fsync more; and the log is checkpointed on a thread of the store's own,
+    /// on a second connection, rather than in the commit that fills it (see
+    /// [`Store::open_to_read`] for a store that only reads).
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
         Self::open_with(path.into(), true)
     }
@@ -197,10 +199,8 @@ impl Store {
         let conn =
             Connection::open_with_flags(&path, flags).map_err(|e| StoreError::sqlite(&location, "opening", e))?;
         let mut store = Self::configure(conn, Some(path.clone()), location)?;
-        for sidecar in ["-wal", "-shm"] {
-            let mut name = path.clone().into_os_string();
-            name.push(sidecar);
-            private_if_present(Path::new(&name))?;
+        for suffix in ["-wal", "-shm"] {
+            private_if_present(&sidecar(&path, suffix))?;
         }
         if writing {
             let mut conn = store.conn.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,6 +1,7 @@
 //! The store against databases written by earlier schema versions, and its write invariants.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::files::sidecar;
 use super::{schema, Store, StoreError, SCHEMA_VERSION};
 use durable_runtime::checkpoint::memory::{ExecutionChanges, MemoryService};
 use durable_runtime::checkpoint::CheckpointClient;
@@ -222,12 +223,6 @@ fn crash_image(path: &std::path::Path, test: &str) -> PathBuf {
         std::fs::copy(from, to).unwrap();
     }
     image
-}
-
-fn sidecar(path: &std::path::Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 #[test]
