@@ -1,9 +1,9 @@
 //! The local service's store: a SQLite database (bundled SQLite, through `rusqlite`) that journals
 //! the in-memory service. Executions, operations, callbacks, timers, invocations and chained
-//! invokes are rows, and the history (append-only) is a row per write of the events it appended;
-//! every change the service makes is written as one transaction of the rows it touched
-//! ([`MemoryService::take_changes`]), so its cost does not depend on the execution's length. A
-//! service started on the same database reads every execution back.
+//! invokes are rows, and the history (append-only) is a row per write of the events it appended,
+//! LZ4-packed once it is long; every change the service makes is written as one transaction of the
+//! rows it touched ([`MemoryService::take_changes`]), so its cost does not depend on the execution's
+//! length. A service started on the same database reads every execution back.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: a committed transaction survives a
 //! power cut, so a change is acknowledged only once it is durable. [`Store::open`] gives the
@@ -16,6 +16,7 @@
 
 mod checkpoint;
 mod files;
+mod packed;
 mod schema;
 mod write;
 
@@ -382,12 +383,17 @@ fn read_execution(
             .map_err(sql)?;
         let rows = statement
             .query_map([first, last], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                let events = packed::unpack(row.get_ref(2)?).map(std::borrow::Cow::into_owned);
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, events))
             })
             .map_err(sql)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql)?
     };
     for (first, last, text) in batches {
+        let text = text.map_err(|e| StoreError::Corrupt {
+            arn: arn.clone(),
+            message: format!("the history events batched from {first} {e}"),
+        })?;
         let batch: Vec<HistoryEvent> = parse(&text, &arn, "a batch of history events")?;
         let ids = (batch.first().map(|e| e.event_id as i64), batch.last().map(|e| e.event_id as i64));
         if ids != (Some(first), Some(last)) {

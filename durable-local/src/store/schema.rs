@@ -99,6 +99,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT (exec << 32) | first_event_id, last_event_id, events FROM event_batches ORDER BY exec, first_event_id;
     DROP TABLE event_batches;
     ALTER TABLE event_batches_4 RENAME TO event_batches;",
+    // 5: a history batch of 1 KiB of JSON or more is stored packed, as a BLOB (see `packed`); the
+    // text batches of earlier versions stay as they are and read as before. No table changes, but a
+    // build of version 4 would take the packed batches for corrupt, so the version tells it to
+    // refuse the database instead.
+    "-- history batches may be packed",
 ];
 
 /// The `slot` of row `n` of the execution `exec` in the tables keyed by one (see migration 4), `None`

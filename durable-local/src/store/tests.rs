@@ -328,3 +328,53 @@ fn the_log_is_checkpointed_off_the_writes_and_starts_again_inside_its_reserve() 
         let _ = std::fs::remove_dir_all(p.parent().unwrap());
     }
 }
+
+#[test]
+fn a_long_history_batch_is_packed_a_short_one_stays_text_and_damage_is_a_typed_error() {
+    let path = temp_db("packed");
+    let store = Store::open(&path).unwrap();
+    let service = MemoryService::new();
+    let arn = service.start_execution("f", Some("null".to_owned()));
+    let mut token = service.invocation_input(&arn).unwrap().checkpoint_token;
+    store.commit(&service).unwrap();
+    run_steps(&service, &arn, &mut token, 0..40);
+    store.commit(&service).unwrap();
+
+    let conn = Connection::open(&path).unwrap();
+    let kinds: Vec<(String, i64)> = conn
+        .prepare("SELECT typeof(events), length(events) FROM event_batches ORDER BY slot")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(kinds[0].0, "text", "the execution's first event is short: {kinds:?}");
+    assert_eq!(kinds[1].0, "blob", "40 steps' events are long: {kinds:?}");
+    let json = serde_json::to_string(&service.history(&arn)[1..]).unwrap();
+    assert!(kinds[1].1 * 4 < json.len() as i64, "{} bytes of events packed to {}", json.len(), kinds[1].1);
+    assert_eq!(store.load(&arn).unwrap().unwrap().events, service.history(&arn));
+    // A fresh service on the store reads the packed batch back, and its execution goes on.
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let restored = MemoryService::new();
+    for rows in store.load_all().unwrap() {
+        restored.restore(rows).unwrap();
+    }
+    assert_eq!(restored.history(&arn), service.history(&arn));
+    run_steps(&restored, &arn, &mut token, 40..41);
+    store.commit(&restored).unwrap();
+    assert_eq!(store.load(&arn).unwrap().unwrap().events, restored.history(&arn));
+
+    // A packed batch damaged on disk reads as corrupt, naming the batch; nothing panics.
+    conn.execute("UPDATE event_batches SET events = substr(events, 1, 40) WHERE typeof(events) = 'blob'", []).unwrap();
+    match store.load(&arn) {
+        Err(StoreError::Corrupt { arn: at, message }) => {
+            assert_eq!(at, arn);
+            assert!(message.contains("batched from 2"), "{message}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    drop((store, conn));
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

@@ -1,5 +1,6 @@
 //! The write path: the rows of one execution's changes, in the transaction of a write.
 
+use super::packed::pack;
 use super::schema::{slot, slots};
 use super::StoreError;
 use durable_runtime::checkpoint::memory::{function_name_of, ExecutionChanges, ExecutionMeta};
@@ -143,9 +144,10 @@ pub(super) fn write_execution(
     Ok((id, stored))
 }
 
-/// Appends `events` to the history of the execution `id` as one row, and returns the id of the last
-/// one. The history only grows, with no gap: unless the first event follows the last one stored
-/// (`stored`) and the ids are consecutive, the write fails (and with it the transaction).
+/// Appends `events` to the history of the execution `id` as one row (packed when long), and returns
+/// the id of the last one. The history only grows, with no gap: unless the first event follows the
+/// last one stored (`stored`) and the ids are consecutive, the write fails (and with it the
+/// transaction).
 fn write_events(
     tx: &Transaction<'_>,
     id: i64,
@@ -162,7 +164,7 @@ fn write_events(
     let at = keyed(id, first.event_id, arn, "history event id")?;
     keyed(id, last.event_id, arn, "history event id")?;
     tx.prepare_cached("INSERT INTO event_batches (slot, last_event_id, events) VALUES (?1, ?2, ?3)")
-        .and_then(|mut s| s.execute(params![at, last.event_id as i64, json(&events, arn).map_err(to_sql)?]))
+        .and_then(|mut s| s.execute(params![at, last.event_id as i64, pack(json(&events, arn).map_err(to_sql)?)]))
         .map_err(sql)?;
     Ok(Some(last.event_id))
 }
