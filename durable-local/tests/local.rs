@@ -143,6 +143,23 @@ async fn a_workflow_runs_to_succeeded_over_http_with_the_test_runners_history() 
 }
 
 #[tokio::test]
+async fn the_runs_of_a_runner_share_one_client_and_its_connections() {
+    bounded(async {
+        let runner = LocalRunner::new(workflow(Arc::default())).skip_time(true);
+        for name in ["Ada", "Grace", "Edsger"] {
+            let result = runner.run(name).await.unwrap();
+            assert_eq!(result.output::<String>().unwrap(), format!("Hello, {name}/inner"));
+        }
+        // Making a client builds a TLS configuration from the system's root certificates; the
+        // service hands out one, whose pool keeps the connection between runs.
+        let server = runner.server().await.unwrap();
+        let (a, b) = (server.lambda_client(), server.lambda_client());
+        assert!(std::ptr::eq(a.config(), b.config()));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_stale_token_over_http_is_retried_by_reinvocation() {
     bounded(async {
         let service: Arc<OnceLock<MemoryService>> = Arc::default();
