@@ -215,17 +215,21 @@ impl LocalService {
             Auth::Off => None,
         };
         let store = store.map(Arc::new);
-        let shared = Arc::new(Shared {
+        let web = web::Web::new()?;
+        let shared = Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
             service,
             store,
             auth,
             writing: tokio::sync::Mutex::new(()),
             generation: std::sync::atomic::AtomicU64::new(0),
-            commits: tokio::sync::Mutex::new(shared::Commits::default()),
+            commits: std::sync::Mutex::new(shared::Commits::default()),
+            leader: Arc::new(tokio::sync::Mutex::new(())),
+            committed: tokio::sync::watch::Sender::new(0),
             changes: Notify::new(),
             revision: tokio::sync::watch::Sender::new(0),
             driver: driver::Driver::default(),
-            web: web::Web::new()?,
+            web,
         });
         if let Some(store) = &shared.store {
             let loading = Arc::clone(store);

@@ -11,6 +11,8 @@ use tokio::sync::Notify;
 
 /// What the connection tasks share.
 pub(crate) struct Shared {
+    /// This, for the tasks it starts.
+    pub(crate) me: std::sync::Weak<Shared>,
     pub(crate) service: MemoryService,
     pub(crate) store: Option<Arc<Store>>,
     /// The credentials requests must be signed with; `None`: no check.
@@ -20,8 +22,13 @@ pub(crate) struct Shared {
     pub(crate) writing: tokio::sync::Mutex<()>,
     /// The generation of the last change made.
     pub(crate) generation: std::sync::atomic::AtomicU64,
-    /// Group commit: held by the one request that commits, for everything changed so far.
-    pub(crate) commits: tokio::sync::Mutex<Commits>,
+    /// Group commit: what is committed, and which transactions failed.
+    pub(crate) commits: std::sync::Mutex<Commits>,
+    /// Group commit: held by the one commit under way, of everything changed so far.
+    pub(crate) leader: Arc<tokio::sync::Mutex<()>>,
+    /// Group commit: the last generation committed (or given up), sent after each commit, once its
+    /// leader has let go of [`Self::leader`].
+    pub(crate) committed: tokio::sync::watch::Sender<u64>,
     /// Wakes a [`LocalRunner`](crate::LocalRunner) waiting for a change.
     pub(crate) changes: Notify,
     /// Counts changes, for every request waiting for one (a synchronous Invoke).
@@ -98,14 +105,52 @@ impl Shared {
     }
 
     /// Returns once every change up to `generation` is committed (`Err` if the transaction that
-    /// held it failed). Group commit: the first request to get here commits, in one transaction,
-    /// everything changed so far, while later changes queue behind it for the next one, so
-    /// concurrent requests share the cost of a durable write.
+    /// held it failed). Group commit: the first request to get here leads, committing in one
+    /// transaction everything changed so far, while later changes wait for that commit to end and
+    /// then one of them leads the next, so concurrent requests share the cost of a durable write.
+    /// The waiters do not queue for the lead: each looks at what is committed when a commit ends,
+    /// and those it covers return at once instead of taking the lead in turn.
     async fn commit_through(&self, store: &Arc<Store>, generation: u64) -> Result<(), StoreError> {
-        let mut commits = self.commits.lock().await;
-        if generation <= commits.committed {
-            return commits.outcome(generation);
+        let mut ended = self.committed.subscribe();
+        loop {
+            if *ended.borrow_and_update() >= generation {
+                return self.commits().outcome(generation);
+            }
+            if let Ok(lock) = Arc::clone(&self.leader).try_lock_owned() {
+                let shared = self.me.upgrade().ok_or_else(shutting_down)?;
+                let lead = Lead { lock: Some(lock), shared: Arc::clone(&shared) };
+                let store = Arc::clone(store);
+                // The commit is a task of its own: it ends, and tells the waiters, even when this
+                // request is dropped (its client went away).
+                let outcome = tokio::spawn(async move {
+                    let outcome =
+                        if shared.commits().committed >= generation { Ok(()) } else { shared.lead(&store).await };
+                    drop(lead);
+                    outcome
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(StoreError::Io {
+                        path: PathBuf::new(),
+                        context: "committing",
+                        source: std::io::Error::other(e),
+                    })
+                });
+                return outcome.and_then(|()| self.commits().outcome(generation));
+            }
+            // A commit is under way: its end is sent once its leader has let go.
+            if ended.changed().await.is_err() {
+                return Err(shutting_down());
+            }
         }
+    }
+
+    fn commits(&self) -> std::sync::MutexGuard<'_, Commits> {
+        self.commits.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits everything changed so far, as the leader of a group commit.
+    async fn lead(&self, store: &Arc<Store>) -> Result<(), StoreError> {
         let (upto, changes) = {
             let _writing = self.writing.lock().await;
             (self.generation.load(AtomicOrdering::SeqCst), self.service.take_changes())
@@ -130,7 +175,7 @@ impl Shared {
             Err((error, Vec::new()))
         });
         let Err((error, batch)) = written else {
-            commits.committed = upto;
+            self.commits().committed = upto;
             return Ok(());
         };
         tracing::error!(%error, "local durable service: store write failed; the changes are not acknowledged");
@@ -150,6 +195,7 @@ impl Shared {
         if let Err(e) = undone {
             tracing::error!(error = %e, "local durable service: undoing a failed write did not finish");
         }
+        let mut commits = self.commits();
         let after = commits.committed;
         if commits.failed.len() >= MAX_FAILED_RANGES {
             // Whoever waited on the oldest failures has long been answered.
@@ -166,6 +212,29 @@ impl Shared {
         self.changes.notify_one();
         self.revision.send_modify(|n| *n = n.wrapping_add(1));
         self.driver.wake();
+    }
+}
+
+fn shutting_down() -> StoreError {
+    StoreError::Io {
+        path: PathBuf::new(),
+        context: "committing",
+        source: std::io::Error::other("the service is shutting down"),
+    }
+}
+
+/// The lead of a group commit. Dropped, even by a panic, it lets go of the lead and then sends
+/// what is committed, so every waiter looks again and one of them can lead the next commit.
+struct Lead {
+    lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        drop(self.lock.take());
+        let upto = self.shared.commits().committed;
+        self.shared.committed.send_replace(upto);
     }
 }
 

@@ -603,3 +603,60 @@ async fn the_serve_config_with_an_in_memory_database_runs_a_workflow() {
     })
     .await;
 }
+
+/// A request that leads a group commit and is then dropped (its client timed out and closed the
+/// connection) while the transaction runs: the commit still ends, and the other request it carried
+/// is answered with the transaction's outcome. Here the transaction fails, so that request is
+/// refused, and neither the store nor the service holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_commit_whose_leader_gives_up_still_answers_its_group_truthfully() {
+    bounded(async {
+        let dir = store_dir("abandoned-leader");
+        let server = Arc::new(LocalService::start_with_store(db(&dir)).await.unwrap());
+        server.store().unwrap().fail_next_writes(1);
+        // The leader's change is large, so its transaction takes a while, and it holds the service
+        // for 20 ms, so that the second change is made before the leader takes the changes to
+        // write: both are in the one transaction, which fails.
+        let mut random = vec![0u8; 2_500_000];
+        getrandom::fill(&mut random).unwrap();
+        let noise: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let input = serde_json::to_string(&noise).unwrap();
+        let leader = {
+            let server = Arc::clone(&server);
+            tokio::spawn(async move {
+                let change = server.change(move |s| {
+                    let arn = s.start_execution("leader", Some(input));
+                    std::thread::sleep(Duration::from_millis(20));
+                    arn
+                });
+                // Gives up while its transaction runs.
+                tokio::time::timeout(Duration::from_millis(30), change).await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let carried = server.change(|s| s.start_execution("carried", Some("null".to_owned()))).await;
+        // On this project's machine the leader gives up while its transaction is written (a
+        // faster disk may end it first, and the test then checks the plain path).
+        let _gave_up = leader.await.unwrap();
+        // Whatever was answered Ok is stored, and the service holds what the store holds. (Before
+        // the commit was a task of its own, the next request led a commit of nothing and the
+        // carried change was answered Ok, though the transaction that held it had failed.)
+        server.commit().await.unwrap();
+        let reader = durable_local::Store::open_to_read(db(&dir)).unwrap();
+        let stored: Vec<String> = reader.load_all().unwrap().into_iter().map(|e| e.arn).collect();
+        if let Ok(arn) = &carried {
+            assert!(stored.contains(arn), "the carried change was answered Ok but is not stored");
+        }
+        let mut held = server.service().executions();
+        held.sort();
+        let mut stored_sorted = stored.clone();
+        stored_sorted.sort();
+        assert_eq!(held, stored_sorted, "the service holds what the store holds");
+        // The service goes on.
+        let arn = server.change(|s| s.start_execution("after", Some("null".to_owned()))).await.unwrap();
+        assert!(reader.load(&arn).unwrap().is_some());
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
