@@ -129,13 +129,7 @@ impl Shared {
                     outcome
                 })
                 .await
-                .unwrap_or_else(|e| {
-                    Err(StoreError::Io {
-                        path: PathBuf::new(),
-                        context: "committing",
-                        source: std::io::Error::other(e),
-                    })
-                });
+                .unwrap_or_else(|e| Err(not_committed(e.to_string())));
                 return outcome.and_then(|()| self.commits().outcome(generation));
             }
             // A commit is under way: its end is sent once its leader has let go.
@@ -169,11 +163,7 @@ impl Shared {
             Err(e) => Err((e, changes)),
         })
         .await
-        .unwrap_or_else(|e| {
-            let error =
-                StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(e) };
-            Err((error, Vec::new()))
-        });
+        .unwrap_or_else(|e| Err((not_committed(e), Vec::new())));
         let Err((error, batch)) = written else {
             self.commits().committed = upto;
             return Ok(());
@@ -215,12 +205,13 @@ impl Shared {
     }
 }
 
+/// The error of a change that was not committed, for `reason`.
+fn not_committed(reason: impl Into<String>) -> StoreError {
+    StoreError::Io { path: PathBuf::new(), context: "committing", source: std::io::Error::other(reason.into()) }
+}
+
 fn shutting_down() -> StoreError {
-    StoreError::Io {
-        path: PathBuf::new(),
-        context: "committing",
-        source: std::io::Error::other("the service is shutting down"),
-    }
+    not_committed("the service is shutting down")
 }
 
 /// The lead of a group commit. Dropped, even by a panic, it lets go of the lead and then sends
@@ -272,11 +263,7 @@ pub(crate) struct Commits {
 impl Commits {
     fn outcome(&self, generation: u64) -> Result<(), StoreError> {
         if self.failed.iter().any(|&(after, through)| generation > after && generation <= through) {
-            return Err(StoreError::Io {
-                path: PathBuf::new(),
-                context: "committing",
-                source: std::io::Error::other("the transaction that held this change failed"),
-            });
+            return Err(not_committed("the transaction that held this change failed"));
         }
         Ok(())
     }

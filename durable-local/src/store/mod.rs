@@ -383,7 +383,7 @@ fn read_execution(
             .map_err(sql)?;
         let rows = statement
             .query_map([first, last], |row| {
-                let events = packed::unpack(row.get_ref(2)?).map(std::borrow::Cow::into_owned);
+                let events = packed::unpack(row.get_ref(2)?);
                 Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, events))
             })
             .map_err(sql)?;

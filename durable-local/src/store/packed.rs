@@ -44,11 +44,9 @@ pub(super) fn pack(json: String) -> Stored {
 }
 
 /// The JSON of a stored value, text or packed; `Err` says what is wrong with it.
-pub(super) fn unpack(value: ValueRef<'_>) -> Result<std::borrow::Cow<'_, str>, String> {
+pub(super) fn unpack(value: ValueRef<'_>) -> Result<String, String> {
     match value {
-        ValueRef::Text(text) => {
-            std::str::from_utf8(text).map(std::borrow::Cow::Borrowed).map_err(|e| format!("is not UTF-8: {e}"))
-        }
+        ValueRef::Text(text) => String::from_utf8(text.to_vec()).map_err(|e| format!("is not UTF-8: {e}")),
         ValueRef::Blob(bytes) => {
             let (Some(size), Some(block)) = (bytes.get(..4), bytes.get(4..)) else {
                 return Err(format!("is a packed value of {} bytes, too short to hold its length", bytes.len()));
@@ -61,7 +59,7 @@ pub(super) fn unpack(value: ValueRef<'_>) -> Result<std::borrow::Cow<'_, str>, S
             if json.len() != size {
                 return Err(format!("unpacks to {} bytes, not the {size} it claims", json.len()));
             }
-            String::from_utf8(json).map(std::borrow::Cow::Owned).map_err(|e| format!("is not UTF-8: {e}"))
+            String::from_utf8(json).map_err(|e| format!("is not UTF-8: {e}"))
         }
         other => Err(format!("is {:?}, not JSON text or a packed value", other.data_type())),
     }

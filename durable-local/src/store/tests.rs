@@ -31,6 +31,15 @@ fn run_steps(service: &MemoryService, arn: &str, token: &mut String, steps: std:
     }
 }
 
+/// A fresh service holding every execution of `store`.
+fn restored_from(store: &Store) -> MemoryService {
+    let restored = MemoryService::new();
+    for rows in store.load_all().unwrap() {
+        restored.restore(rows).unwrap();
+    }
+    restored
+}
+
 /// Writes `changes` (every row of new executions) as version 1 did: one row per history event.
 fn write_version_1(conn: &Connection, changes: &[ExecutionChanges]) {
     for c in changes {
@@ -107,10 +116,7 @@ fn a_version_1_database_migrates_with_its_history_and_keeps_growing() {
     store.commit(&service).unwrap();
     let grown = store.load(&arns[0]).unwrap().unwrap();
     assert_eq!(grown.events, service.history(&arns[0]));
-    let restored = MemoryService::new();
-    for rows in store.load_all().unwrap() {
-        restored.restore(rows).unwrap();
-    }
+    let restored = restored_from(&store);
     assert_eq!(restored.history(&arns[0]), service.history(&arns[0]));
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
@@ -357,10 +363,7 @@ fn a_long_history_batch_is_packed_a_short_one_stays_text_and_damage_is_a_typed_e
     // A fresh service on the store reads the packed batch back, and its execution goes on.
     drop(store);
     let store = Store::open(&path).unwrap();
-    let restored = MemoryService::new();
-    for rows in store.load_all().unwrap() {
-        restored.restore(rows).unwrap();
-    }
+    let restored = restored_from(&store);
     assert_eq!(restored.history(&arn), service.history(&arn));
     run_steps(&restored, &arn, &mut token, 40..41);
     store.commit(&restored).unwrap();
